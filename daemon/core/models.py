@@ -1,0 +1,146 @@
+"""The values the core works on: report formats, raw sheets, officer rows, problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# The kinds of column a report format can name. Each has its own normaliser.
+Field = Literal[
+    "serial",
+    "employee_code",
+    "name",
+    "designation",
+    "mobile",
+    "email",
+    "status",
+    "completion_date",
+    "remarks",
+]
+FIELDS: tuple[Field, ...] = (
+    "serial",
+    "employee_code",
+    "name",
+    "designation",
+    "mobile",
+    "email",
+    "status",
+    "completion_date",
+    "remarks",
+)
+
+CellValue = str | int | float | bool | None | object
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a prescribed format: its field, its printed header, what else units call it."""
+
+    field: Field
+    header: str
+    synonyms: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """A prescribed report layout, as data: a title and an ordered list of columns."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+
+    def column(self, field_name: Field) -> Column | None:
+        return next((c for c in self.columns if c.field == field_name), None)
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One spreadsheet row as read: its number as the user sees it, and its cell values."""
+
+    number: int
+    cells: tuple[CellValue, ...]
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """One worksheet as read, before any interpretation."""
+
+    name: str
+    rows: tuple[RawRow, ...]
+    hidden: bool = False
+    hidden_columns: frozenset[int] = frozenset()  # 0-based column indexes
+
+
+@dataclass(frozen=True)
+class RawWorkbook:
+    """Every sheet of one attachment, as read."""
+
+    file: str
+    sheets: tuple[RawSheet, ...]
+
+
+@dataclass(frozen=True)
+class OfficerRow:
+    """One officer reported by a unit, in normal form."""
+
+    employee_code: str | None
+    name: str | None
+    designation: str | None
+    mobile: str | None
+    email: str | None
+    completed: bool
+    sheet: str
+    row: int
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a report, located as precisely as it can be."""
+
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def describe(self) -> str:
+        """The problem in one line a clerk can act on."""
+        where = [p for p in (self.file, self.sheet and f"sheet '{self.sheet}'") if p]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(self.column if self.value is None else f"{self.column} '{self.value}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    """What one attachment yielded: officer rows and problems, or why it could not be read."""
+
+    file: str
+    readable: bool
+    reason: str | None = None
+    sheets_used: tuple[str, ...] = ()
+    header_rows: dict[str, int] = field(default_factory=dict)
+    rows: tuple[OfficerRow, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What one message from a unit contributed to a campaign."""
+
+    key: str  # the message's key
+    unit_id: str
+    campaign_id: str
+    sent_at: datetime  # when the unit sent it (its Date header, else when it arrived)
+    received_at: datetime
+    files: tuple[str, ...]
+    rows: tuple[OfficerRow, ...]
+    problems: tuple[Problem, ...]
