@@ -1,0 +1,335 @@
+"""The normal forms of cell values, by table and by property."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from daemon.core.normalise import (
+    EmailResult,
+    MobileResult,
+    cell_text,
+    completion_status,
+    designation,
+    email,
+    employee_code,
+    is_government_email,
+    mobile,
+    name,
+    normalise_header,
+)
+
+DIGITS = "a mobile number has 10 digits"
+START = "a mobile number starts with 6, 7, 8 or 9"
+BAD_EMAIL = "this is not a valid email address"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Emp.\nCode", "emp code"),
+        ("E-mail ID", "e mail id"),
+        ("Sl. No.", "sl no"),
+        ("  NAME   of the\tOfficer ", "name of the officer"),
+        ("Contact No:", "contact no"),
+        ("Completed (Yes/No)", "completed yes no"),
+        ("Emp_Code #", "emp code"),
+        ("Name\xa0of\xa0Officer", "name of officer"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_normalise_header(text: object, expected: str) -> None:
+    assert normalise_header(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (40123, "40123"),
+        (40123.0, "40123"),
+        (" 40123 ", "40123"),
+        ("E-40123", "E-40123"),
+        ("040123", "040123"),
+        (1.23456789012e15, "1234567890120000"),
+        (40123.5, "40123.5"),
+        ("", None),
+        ("   ", None),
+        ("\xa0", None),
+        (None, None),
+        ("NA", None),
+        ("N/A", None),
+        ("-", None),
+        ("Nil", None),
+    ],
+)
+def test_employee_code(value: object, expected: str | None) -> None:
+    assert employee_code(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("R. Selvam", "R. Selvam"),
+        ("  R.\xa0\xa0Selvam \n", "R. Selvam"),
+        ("K.\nPRIYA", "K. PRIYA"),
+        ("s\u200bundar", "sundar"),
+        ("", None),
+        (" \n ", None),
+        (None, None),
+    ],
+)
+def test_name_collapses_white_space_and_keeps_case(value: object, expected: str | None) -> None:
+    assert name(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Assistant\nCommissioner", "Assistant Commissioner"),
+        (" Superintendent ", "Superintendent"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_designation(value: object, expected: str | None) -> None:
+    assert designation(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (9876543210, MobileResult("9876543210", None)),
+        (9876543210.0, MobileResult("9876543210", None)),
+        (9.87654321e9, MobileResult("9876543210", None)),
+        (919876543210, MobileResult("9876543210", None)),
+        ("9876543210", MobileResult("9876543210", None)),
+        ("98765 43210", MobileResult("9876543210", None)),
+        ("98765-43210", MobileResult("9876543210", None)),
+        ("98765.43210", MobileResult("9876543210", None)),
+        ("(98765) 43210", MobileResult("9876543210", None)),
+        ("+91 98765 43210", MobileResult("9876543210", None)),
+        ("+91-9876543210", MobileResult("9876543210", None)),
+        ("91 9876543210", MobileResult("9876543210", None)),
+        ("09876543210", MobileResult("9876543210", None)),
+        ("+91 0 98765 43210", MobileResult("9876543210", None)),
+        ("9876543210.0", MobileResult("9876543210", None)),
+        ("9.87654321E9", MobileResult("9876543210", None)),
+        ("Mob: 98765 43210", MobileResult("9876543210", None)),
+        ("98765 43210 / 94430 12345", MobileResult("9876543210", None)),
+        ("12345 / 94430 12345", MobileResult("9443012345", None)),
+        ("6000000000", MobileResult("6000000000", None)),
+        ("98765", MobileResult(None, DIGITS)),
+        (98765, MobileResult(None, DIGITS)),
+        ("987654321012", MobileResult(None, DIGITS)),
+        (98765.5, MobileResult(None, DIGITS)),
+        ("5876543210", MobileResult(None, START)),
+        ("044-24351234", MobileResult(None, START)),
+        (1234567890, MobileResult(None, START)),
+        ("not known", MobileResult(None, "this is not a mobile number; write the 10-digit number")),
+        ("", MobileResult(None, None)),
+        ("  ", MobileResult(None, None)),
+        (None, MobileResult(None, None)),
+        ("NA", MobileResult(None, None)),
+        ("-", MobileResult(None, None)),
+    ],
+)
+def test_mobile(value: object, expected: MobileResult) -> None:
+    assert mobile(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("r.selvam@gov.in", EmailResult("r.selvam@gov.in", None)),
+        ("  R.Selvam@GOV.IN ", EmailResult("r.selvam@gov.in", None)),
+        ("mailto:r.selvam@gov.in", EmailResult("r.selvam@gov.in", None)),
+        ("MAILTO:R.Selvam@Gov.In", EmailResult("r.selvam@gov.in", None)),
+        ("r.selvam @ gov.in", EmailResult("r.selvam@gov.in", None)),
+        ("r.selvam[at]gov[dot]in", EmailResult("r.selvam@gov.in", None)),
+        ("R. Selvam <r.selvam@gov.in>", EmailResult("r.selvam@gov.in", None)),
+        ("r.selvam@gov.in, rselvam@gmail.com", EmailResult("r.selvam@gov.in", None)),
+        ("first.last+tag@cbic.nic.in", EmailResult("first.last+tag@cbic.nic.in", None)),
+        ("r.selvam", EmailResult(None, BAD_EMAIL)),
+        ("r.selvam@gov", EmailResult(None, BAD_EMAIL)),
+        ("r..selvam@gov.in", EmailResult(None, BAD_EMAIL)),
+        ("r.selvam@@gov.in", EmailResult(None, BAD_EMAIL)),
+        ("@gov.in", EmailResult(None, BAD_EMAIL)),
+        (40123, EmailResult(None, BAD_EMAIL)),
+        ("", EmailResult(None, None)),
+        (None, EmailResult(None, None)),
+        ("NIL", EmailResult(None, None)),
+    ],
+)
+def test_email(value: object, expected: EmailResult) -> None:
+    assert email(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("a@gov.in", True),
+        ("a@nic.in", True),
+        ("a@cbic.gov.in", True),
+        ("cccochin@excise.nic.in", True),
+        ("A@GOV.IN", True),
+        ("a@gmail.com", False),
+        ("a@notgov.in", False),
+        ("a@gov.in.example.com", False),
+        ("a@nic.in.co", False),
+        ("gov.in@gmail.com", False),
+    ],
+)
+def test_is_government_email(address: str, expected: bool) -> None:
+    assert is_government_email(address) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Completed", True),
+        ("completed", True),
+        (" COMPLETED ", True),
+        ("Complete", True),
+        ("Yes", True),
+        ("Y", True),
+        ("y", True),
+        ("Done", True),
+        ("✓", True),
+        ("✔", True),
+        (True, True),
+        ("Not completed", False),
+        ("Not-Completed", False),
+        ("No", False),
+        ("N", False),
+        ("Pending", False),
+        ("Not done", False),
+        ("In progress", False),
+        ("In-Progress", False),
+        (False, False),
+        ("", None),
+        (None, None),
+        ("maybe", None),
+        ("Registered", None),
+        (1, None),
+    ],
+)
+def test_completion_status(value: object, expected: bool | None) -> None:
+    assert completion_status(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2023, 4, 25), "2023-04-25"),
+        (dt.datetime(2023, 4, 25, 10, 30), "2023-04-25 10:30:00"),
+        (True, "TRUE"),
+        (98765.0, "98765"),
+        (float("nan"), None),
+        ("  a \n b ", "a b"),
+    ],
+)
+def test_cell_text(value: object, expected: str | None) -> None:
+    assert cell_text(value) == expected
+
+
+# Properties ---------------------------------------------------------------
+
+valid_mobiles = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from("6789"),
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+)
+separators = st.sampled_from(["", " ", "-", ".", "  ", " - "])
+prefixes = st.sampled_from(["", "+91", "+91 ", "+91-", "91", "91 ", "0", "0 ", "(+91) ", "+91 0"])
+
+
+@given(number=valid_mobiles, prefix=prefixes, data=st.data())
+def test_a_written_mobile_number_normalises_to_its_ten_digits(
+    number: str, prefix: str, data: st.DataObject
+) -> None:
+    written = number[0]
+    for digit in number[1:]:
+        written += data.draw(separators) + digit
+    padding = data.draw(st.sampled_from(["", " ", "\xa0", "\n"]))
+    assert mobile(padding + prefix + written + padding) == MobileResult(number, None)
+
+
+@given(number=valid_mobiles)
+def test_a_mobile_number_stored_as_a_number_normalises_to_its_ten_digits(number: str) -> None:
+    assert mobile(int(number)) == MobileResult(number, None)
+    assert mobile(float(number)) == MobileResult(number, None)
+    assert mobile(int("91" + number)) == MobileResult(number, None)
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=1, max_size=9))
+def test_too_few_digits_is_reported_as_such(digits: str) -> None:
+    assert mobile(digits) == MobileResult(None, DIGITS)
+
+
+@given(value=st.one_of(st.text(), st.integers(), st.floats()))
+def test_mobile_gives_a_number_or_a_problem_never_both(value: object) -> None:
+    result = mobile(value)
+    assert result.number is None or result.problem is None
+    if result.number is not None:
+        assert len(result.number) == 10
+        assert result.number.isdigit()
+        assert result.number[0] in "6789"
+
+
+local_parts = st.from_regex(r"[a-z0-9_+-]{1,10}(\.[a-z0-9_+-]{1,10}){0,2}", fullmatch=True)
+domains = st.from_regex(r"([a-z0-9]{1,10}\.){1,3}[a-z]{2,6}", fullmatch=True)
+
+
+@given(local=local_parts, domain=domains, data=st.data())
+def test_email_normal_form_is_lower_case_trimmed_and_idempotent(
+    local: str, domain: str, data: st.DataObject
+) -> None:
+    address = f"{local}@{domain}"
+    written = data.draw(st.sampled_from([address, address.upper(), address.title()]))
+    written = data.draw(st.sampled_from(["", "mailto:", "MAILTO:"])) + written
+    written = data.draw(st.sampled_from(["", " ", "\xa0", "\n"])) + written + " "
+    result = email(written)
+    assert result == EmailResult(address, None)
+    assert email(result.address) == result
+
+
+@given(text=st.text())
+def test_email_of_any_text_is_idempotent(text: str) -> None:
+    result = email(text)
+    assert result.address is None or result.problem is None
+    if result.address is not None:
+        assert result.address == result.address.lower() == result.address.strip()
+        assert email(result.address) == result
+
+
+@given(n=st.integers(min_value=-(2**53), max_value=2**53))
+def test_employee_code_of_a_whole_number_is_its_digits(n: int) -> None:
+    assert employee_code(n) == str(n) == employee_code(float(n))
+
+
+@given(n=st.integers(min_value=10**15, max_value=10**300))
+def test_large_numbers_are_never_written_in_scientific_notation(n: int) -> None:
+    code = employee_code(float(n))
+    assert code is not None
+    assert code.isdigit()
+
+
+@given(text=st.text())
+def test_normalise_header_is_idempotent(text: str) -> None:
+    once = normalise_header(text)
+    assert normalise_header(once) == once
+    assert once == once.strip()
+    assert "  " not in once
+
+
+@given(text=st.text())
+def test_name_is_idempotent_and_has_no_runs_of_white_space(text: str) -> None:
+    once = name(text)
+    assume(once is not None)
+    assert name(once) == once
+    assert once == once.strip()
+    assert "  " not in once
