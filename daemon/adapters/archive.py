@@ -1,0 +1,63 @@
+"""The raw-message archive: every message, byte for byte, filed under its SHA-256.
+
+A message is archived before anything else is done with it, so whatever
+happens later it can be read again. Writing the same message twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from daemon.errors import StorageError
+
+
+class Archive:
+    """Content-addressed files: `<root>/ab/cd/abcd....eml`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.eml"
+
+    def store(self, raw: bytes) -> tuple[str, Path]:
+        """Write the message durably unless it is already there; return its hash and path."""
+        sha256 = hashlib.sha256(raw).hexdigest()
+        path = self.path_for(sha256)
+        if path.exists() and path.stat().st_size == len(raw):
+            return sha256, path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(raw)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot archive message in {self.root}: {exc.strerror or exc}"
+            ) from exc
+        return sha256, path
+
+    def load(self, sha256: str) -> bytes:
+        try:
+            return self.path_for(sha256).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"archived message {sha256} cannot be read: {exc}") from exc
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,106 @@
+"""Versioned schema migrations, written in SQL that SQLite and PostgreSQL both accept.
+
+Each entry moves the schema from version N-1 to N. A database at any older
+version, or an empty one, is brought up to date when the store opens it.
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the first schema
+    (
+        """CREATE TABLE messages (
+            key TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            archive_path TEXT NOT NULL,
+            message_id TEXT,
+            from_address TEXT,
+            subject TEXT NOT NULL,
+            sent_at TEXT,
+            received_at TEXT NOT NULL,
+            unit_id TEXT,
+            campaign_id TEXT,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            suggested_unit TEXT,
+            attribution TEXT
+        )""",
+        """CREATE TABLE mailbox_items (
+            mailbox TEXT NOT NULL,
+            item TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (mailbox, item)
+        )""",
+        """CREATE TABLE sync_state (
+            mailbox TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (mailbox, name)
+        )""",
+        """CREATE TABLE submissions (
+            message_key TEXT PRIMARY KEY,
+            campaign_id TEXT NOT NULL,
+            unit_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE attachments (
+            message_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            readable INTEGER NOT NULL,
+            reason TEXT,
+            sheets_used TEXT NOT NULL,
+            PRIMARY KEY (message_key, seq)
+        )""",
+        """CREATE TABLE officer_rows (
+            message_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            employee_code TEXT,
+            name TEXT,
+            designation TEXT,
+            mobile TEXT,
+            email TEXT,
+            completed INTEGER NOT NULL,
+            file_name TEXT NOT NULL,
+            sheet TEXT NOT NULL,
+            row_number INTEGER NOT NULL,
+            PRIMARY KEY (message_key, seq)
+        )""",
+        """CREATE TABLE row_problems (
+            message_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            file_name TEXT,
+            sheet TEXT,
+            row_number INTEGER,
+            column_name TEXT,
+            value TEXT,
+            message TEXT NOT NULL,
+            PRIMARY KEY (message_key, seq)
+        )""",
+        """CREATE TABLE mails (
+            key TEXT PRIMARY KEY,
+            campaign_id TEXT,
+            kind TEXT NOT NULL,
+            unit_id TEXT,
+            step TEXT,
+            message_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            planned_at TEXT NOT NULL,
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )""",
+    ),
+    # 2: the look-ups status and the reconciler make on every tick
+    (
+        "CREATE INDEX submissions_by_campaign ON submissions (campaign_id, unit_id)",
+        "CREATE INDEX messages_by_outcome ON messages (outcome)",
+        "CREATE INDEX mails_by_campaign ON mails (campaign_id, kind, unit_id)",
+    ),
+)
+
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,466 @@
+"""The durable state of the service, in SQLite by default and PostgreSQL where it must scale.
+
+Every statement is plain SQL both engines accept (through SQLAlchemy Core), every
+write is keyed so that repeating it changes nothing, and each ingested message
+is stored in one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from daemon.adapters.migrations import LATEST, MIGRATIONS
+from daemon.core.models import OfficerRow, Problem, Submission
+from daemon.errors import StorageError
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A message as the ledger of ingested mail remembers it."""
+
+    key: str
+    sha256: str
+    archive_path: str
+    message_id: str | None
+    from_address: str | None
+    subject: str
+    sent_at: datetime | None
+    received_at: datetime
+    outcome: str  # "accepted" | "needs_review" | "ignored"
+    unit_id: str | None = None
+    campaign_id: str | None = None
+    reason: str | None = None
+    suggested_unit: str | None = None
+    attribution: str | None = None  # "sender" | "forwarded" | "assigned"
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """What became of one attachment of a message."""
+
+    file_name: str
+    sha256: str
+    readable: bool
+    reason: str | None
+    sheets_used: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """One entry of the ledger of planned mails."""
+
+    key: str
+    campaign_id: str | None
+    kind: str
+    unit_id: str | None
+    step: str | None
+    message_id: str
+    state: str  # "planned" | "sent" | "failed"
+    planned_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _dt_required(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class SqlStore:
+    """anupalan's database: messages, submissions, rows, problems, mails, mailbox sync state."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine: Engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StorageError(f"cannot use database {url!r}: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @classmethod
+    def open(cls, url: str, migrate: bool = True) -> SqlStore:
+        """Open the database and bring its schema up to date."""
+        store = cls(url)
+        if migrate:
+            store.migrate()
+        return store
+
+    @classmethod
+    def open_sqlite(cls, path: Path, migrate: bool = True) -> SqlStore:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder for database {path}: {exc}") from exc
+        return cls.open(sqlite_url(path), migrate=migrate)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(f"database error: {getattr(exc, 'orig', None) or exc}") from exc
+
+    # -- schema -------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._tx() as conn:
+            if not sa.inspect(conn).has_table("schema_version"):
+                return 0
+            return int(conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one())
+
+    def migrate(self, target: int = LATEST) -> int:
+        """Apply the migrations between the database's version and `target`; return the version."""
+        with self._tx() as conn:
+            if not sa.inspect(conn).has_table("schema_version"):
+                conn.execute(sa.text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+                conn.execute(sa.text("INSERT INTO schema_version (version) VALUES (0)"))
+            current = int(conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one())
+            if current > LATEST:
+                raise StorageError(
+                    f"the database is at schema version {current}, newer than this anupalan "
+                    f"knows ({LATEST}); upgrade anupalan"
+                )
+            for version in range(current + 1, target + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    conn.execute(sa.text(statement))
+                conn.execute(sa.text("UPDATE schema_version SET version = :v"), {"v": version})
+            return max(current, target)
+
+    # -- mailbox sync -------------------------------------------------------
+
+    def seen_items(self, mailbox: str) -> set[str]:
+        """Items of a mailbox already ingested (or recognised as duplicates)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text("SELECT item FROM mailbox_items WHERE mailbox = :m"), {"m": mailbox}
+            )
+            return {r.item for r in rows}
+
+    def has_message(self, key: str) -> bool:
+        with self._tx() as conn:
+            found = conn.execute(sa.text("SELECT 1 FROM messages WHERE key = :k"), {"k": key})
+            return found.first() is not None
+
+    def record_item(self, mailbox: str, item: str, message_key: str, now: datetime) -> None:
+        """Remember a mailbox item whose message is already stored (a copy or a re-delivery)."""
+        with self._tx() as conn:
+            _insert_item(conn, mailbox, item, message_key, now)
+
+    def sync_value(self, mailbox: str, name: str) -> str | None:
+        with self._tx() as conn:
+            return conn.execute(
+                sa.text("SELECT value FROM sync_state WHERE mailbox = :m AND name = :n"),
+                {"m": mailbox, "n": name},
+            ).scalar_one_or_none()
+
+    # -- ingest ---------------------------------------------------------------
+
+    def record_message(
+        self,
+        message: MessageRecord,
+        attachments: Sequence[AttachmentRecord] = (),
+        submission: Submission | None = None,
+        item: tuple[str, str] | None = None,
+    ) -> None:
+        """Store a message and all it yielded in one transaction, replacing an earlier verdict.
+
+        `item` is the (mailbox, item id) it was read from; it is remembered in
+        the same transaction, so a crash can never leave it half-ingested.
+        """
+        with self._tx() as conn:
+            key = {"k": message.key}
+            for table in ("officer_rows", "row_problems", "attachments", "submissions", "messages"):
+                column = "key" if table == "messages" else "message_key"
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE {column} = :k"), key)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO messages (key, sha256, archive_path, message_id, from_address,"
+                    " subject, sent_at, received_at, unit_id, campaign_id, outcome, reason,"
+                    " suggested_unit, attribution) VALUES (:key, :sha256, :archive_path,"
+                    " :message_id, :from_address, :subject, :sent_at, :received_at, :unit_id,"
+                    " :campaign_id, :outcome, :reason, :suggested_unit, :attribution)"
+                ),
+                {
+                    **message.__dict__,
+                    "sent_at": _iso(message.sent_at),
+                    "received_at": _iso(message.received_at),
+                },
+            )
+            if attachments:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO attachments (message_key, seq, file_name, sha256, readable,"
+                        " reason, sheets_used) VALUES (:k, :seq, :file_name, :sha256, :readable,"
+                        " :reason, :sheets_used)"
+                    ),
+                    [
+                        {
+                            "k": message.key,
+                            "seq": seq,
+                            "file_name": a.file_name,
+                            "sha256": a.sha256,
+                            "readable": int(a.readable),
+                            "reason": a.reason,
+                            "sheets_used": json.dumps(list(a.sheets_used)),
+                        }
+                        for seq, a in enumerate(attachments)
+                    ],
+                )
+            if submission is not None:
+                _insert_submission(conn, submission)
+            if item is not None:
+                _insert_item(conn, item[0], item[1], message.key, message.received_at)
+
+    # -- queries --------------------------------------------------------------
+
+    def message(self, key: str) -> MessageRecord | None:
+        with self._tx() as conn:
+            row = conn.execute(sa.text("SELECT * FROM messages WHERE key = :k"), {"k": key}).first()
+            return _message(row._mapping) if row else None
+
+    def messages(self, outcome: str | None = None) -> list[MessageRecord]:
+        """Messages in the order they arrived, optionally only those with one outcome."""
+        query = "SELECT * FROM messages"
+        params: dict[str, Any] = {}
+        if outcome is not None:
+            query += " WHERE outcome = :o"
+            params["o"] = outcome
+        with self._tx() as conn:
+            rows = conn.execute(sa.text(query + " ORDER BY received_at, key"), params)
+            return [_message(r._mapping) for r in rows]
+
+    def attachments(self, message_key: str) -> list[AttachmentRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text("SELECT * FROM attachments WHERE message_key = :k ORDER BY seq"),
+                {"k": message_key},
+            )
+            return [
+                AttachmentRecord(
+                    file_name=r.file_name,
+                    sha256=r.sha256,
+                    readable=bool(r.readable),
+                    reason=r.reason,
+                    sheets_used=tuple(json.loads(r.sheets_used)),
+                )
+                for r in rows
+            ]
+
+    def submissions(self, campaign_id: str) -> list[Submission]:
+        """Every submission stored for a campaign, with its rows and problems."""
+        params = {"c": campaign_id}
+        with self._tx() as conn:
+            subs = conn.execute(
+                sa.text("SELECT * FROM submissions WHERE campaign_id = :c ORDER BY message_key"),
+                params,
+            ).all()
+            rows: dict[str, list[OfficerRow]] = {}
+            for r in conn.execute(
+                sa.text(
+                    "SELECT o.* FROM officer_rows o JOIN submissions s"
+                    " ON s.message_key = o.message_key WHERE s.campaign_id = :c"
+                    " ORDER BY o.message_key, o.seq"
+                ),
+                params,
+            ):
+                rows.setdefault(r.message_key, []).append(
+                    OfficerRow(
+                        employee_code=r.employee_code,
+                        name=r.name,
+                        designation=r.designation,
+                        mobile=r.mobile,
+                        email=r.email,
+                        completed=bool(r.completed),
+                        sheet=r.sheet,
+                        row=r.row_number,
+                        file=r.file_name,
+                    )
+                )
+            problems: dict[str, list[Problem]] = {}
+            for p in conn.execute(
+                sa.text(
+                    "SELECT p.* FROM row_problems p JOIN submissions s"
+                    " ON s.message_key = p.message_key WHERE s.campaign_id = :c"
+                    " ORDER BY p.message_key, p.seq"
+                ),
+                params,
+            ):
+                problems.setdefault(p.message_key, []).append(
+                    Problem(
+                        message=p.message,
+                        file=p.file_name,
+                        sheet=p.sheet,
+                        row=p.row_number,
+                        column=p.column_name,
+                        value=p.value,
+                    )
+                )
+            files: dict[str, list[str]] = {}
+            for a in conn.execute(
+                sa.text(
+                    "SELECT a.message_key, a.file_name FROM attachments a JOIN submissions s"
+                    " ON s.message_key = a.message_key WHERE s.campaign_id = :c AND a.readable = 1"
+                    " ORDER BY a.message_key, a.seq"
+                ),
+                params,
+            ):
+                files.setdefault(a.message_key, []).append(a.file_name)
+        return [
+            Submission(
+                key=s.message_key,
+                unit_id=s.unit_id,
+                campaign_id=s.campaign_id,
+                sent_at=_dt_required(s.sent_at),
+                received_at=_dt_required(s.received_at),
+                files=tuple(files.get(s.message_key, ())),
+                rows=tuple(rows.get(s.message_key, ())),
+                problems=tuple(problems.get(s.message_key, ())),
+            )
+            for s in subs
+        ]
+
+    def mails(self, campaign_id: str | None = None) -> list[MailRecord]:
+        """The ledger of planned mails, oldest first, optionally for one campaign."""
+        query = "SELECT * FROM mails"
+        params: dict[str, Any] = {}
+        if campaign_id is not None:
+            query += " WHERE campaign_id = :c"
+            params["c"] = campaign_id
+        with self._tx() as conn:
+            rows = conn.execute(sa.text(query + " ORDER BY planned_at, key"), params)
+            return [_mail(r._mapping) for r in rows]
+
+    def table_counts(self) -> dict[str, int]:
+        """How many rows each table holds (for tests and diagnostics)."""
+        tables = (
+            "messages",
+            "mailbox_items",
+            "submissions",
+            "attachments",
+            "officer_rows",
+            "row_problems",
+            "mails",
+        )
+        with self._tx() as conn:
+            return {
+                t: int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one())
+                for t in tables
+            }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets status and report commands read while the service writes; FULL
+    # sync because a stored report must survive a power cut, not only a crash.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _insert_item(conn: Connection, mailbox: str, item: str, key: str, now: datetime) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO mailbox_items (mailbox, item, message_key, seen_at)"
+            " VALUES (:m, :i, :k, :t) ON CONFLICT (mailbox, item) DO NOTHING"
+        ),
+        {"m": mailbox, "i": item, "k": key, "t": _iso(now)},
+    )
+
+
+def _insert_submission(conn: Connection, sub: Submission) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO submissions (message_key, campaign_id, unit_id, sent_at, received_at)"
+            " VALUES (:k, :c, :u, :s, :r)"
+        ),
+        {
+            "k": sub.key,
+            "c": sub.campaign_id,
+            "u": sub.unit_id,
+            "s": _iso(sub.sent_at),
+            "r": _iso(sub.received_at),
+        },
+    )
+    if sub.rows:
+        conn.execute(
+            sa.text(
+                "INSERT INTO officer_rows (message_key, seq, employee_code, name, designation,"
+                " mobile, email, completed, file_name, sheet, row_number) VALUES (:k, :seq,"
+                " :employee_code, :name, :designation, :mobile, :email, :completed, :file,"
+                " :sheet, :row)"
+            ),
+            [
+                {**r.__dict__, "k": sub.key, "seq": seq, "completed": int(r.completed)}
+                for seq, r in enumerate(sub.rows)
+            ],
+        )
+    if sub.problems:
+        conn.execute(
+            sa.text(
+                "INSERT INTO row_problems (message_key, seq, file_name, sheet, row_number,"
+                " column_name, value, message) VALUES (:k, :seq, :file, :sheet, :row, :column,"
+                " :value, :message)"
+            ),
+            [{**p.__dict__, "k": sub.key, "seq": seq} for seq, p in enumerate(sub.problems)],
+        )
+
+
+def _message(m: Any) -> MessageRecord:
+    return MessageRecord(
+        key=m["key"],
+        sha256=m["sha256"],
+        archive_path=m["archive_path"],
+        message_id=m["message_id"],
+        from_address=m["from_address"],
+        subject=m["subject"],
+        sent_at=_dt(m["sent_at"]),
+        received_at=_dt_required(m["received_at"]),
+        outcome=m["outcome"],
+        unit_id=m["unit_id"],
+        campaign_id=m["campaign_id"],
+        reason=m["reason"],
+        suggested_unit=m["suggested_unit"],
+        attribution=m["attribution"],
+    )
+
+
+def _mail(m: Any) -> MailRecord:
+    return MailRecord(
+        key=m["key"],
+        campaign_id=m["campaign_id"],
+        kind=m["kind"],
+        unit_id=m["unit_id"],
+        step=m["step"],
+        message_id=m["message_id"],
+        state=m["state"],
+        planned_at=_dt_required(m["planned_at"]),
+        sent_at=_dt(m["sent_at"]),
+        attempts=int(m["attempts"]),
+        last_error=m["last_error"],
+    )

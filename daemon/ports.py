@@ -1,0 +1,28 @@
+"""The ports: what the services need from the world, named for their role."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message as a mailbox holds it: the mailbox's own id for it, and its bytes."""
+
+    item: str
+    raw: bytes
+
+
+class MailSource(Protocol):
+    """A mailbox that unit replies arrive in."""
+
+    @property
+    def identity(self) -> str:
+        """A stable name for this mailbox, under which its sync state is kept."""
+        ...
+
+    def new_messages(self, seen: Container[str]) -> Iterator[IncomingMessage]:
+        """Messages whose item id is not in `seen`, oldest first. Never modifies the mailbox."""
+        ...
