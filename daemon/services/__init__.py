@@ -1,0 +1,1 @@
+"""Services: orchestrate adapters and the core for one use case each."""

@@ -1,0 +1,165 @@
+"""Where a campaign stands: per-unit compliance, totals, what needs a human, what goes out next."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from daemon.adapters.store_sql import MessageRecord, SqlStore
+from daemon.config import Campaign, Config
+from daemon.core.compliance import (
+    Totals,
+    UnitCompliance,
+    current_submissions,
+    totals,
+    unit_compliance,
+)
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """A campaign's standing at one moment."""
+
+    campaign: Campaign
+    as_of: datetime
+    units: tuple[UnitCompliance, ...]
+    totals: Totals
+    reminders_sent: dict[str, int]
+    needs_review: tuple[MessageRecord, ...]
+    upstream_sent_at: datetime | None
+    upstream_due_at: datetime
+
+
+def campaign_status(
+    config: Config, store: SqlStore, campaign: Campaign, now: datetime
+) -> CampaignStatus:
+    tz = config.zone.tzinfo
+    units = unit_compliance(
+        config.campaign_units(campaign), current_submissions(store.submissions(campaign.id))
+    )
+    sent = [m for m in store.mails(campaign.id) if m.state == "sent"]
+    reminders = Counter(
+        m.unit_id for m in sent if m.kind in ("reminder", "escalation") and m.unit_id
+    )
+    upstream = [m.sent_at for m in sent if m.kind == "upstream" and m.sent_at]
+    held = tuple(m for m in store.messages("needs_review") if m.campaign_id in (campaign.id, None))
+    return CampaignStatus(
+        campaign=campaign,
+        as_of=now.astimezone(tz),
+        units=units,
+        totals=totals(units),
+        reminders_sent=dict(reminders),
+        needs_review=held,
+        upstream_sent_at=max(upstream) if upstream else None,
+        upstream_due_at=campaign.upstream.send_at.replace(tzinfo=tz),
+    )
+
+
+def _iso(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat(timespec="seconds") if value else None
+
+
+def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
+    """The `status --json` document, exactly as PRODUCT.md fixes it."""
+    return {
+        "campaign": status.campaign.id,
+        "as_of": _iso(status.as_of, tz),
+        "units": [
+            {
+                "id": u.unit_id,
+                "name": u.name,
+                "strength": u.strength,
+                "reported": u.reported,
+                "completed": u.completed,
+                "compliance_pct": u.compliance_pct,
+                "last_report_at": _iso(u.last_report_at, tz),
+                "reminders_sent": status.reminders_sent.get(u.unit_id, 0),
+                "problems": u.problems,
+            }
+            for u in status.units
+        ],
+        "totals": {
+            "strength": status.totals.strength,
+            "completed": status.totals.completed,
+            "compliance_pct": status.totals.compliance_pct,
+        },
+        "needs_review": [
+            {
+                "message_id": m.message_id or m.key,
+                "from": m.from_address,
+                "subject": m.subject,
+                "reason": m.reason,
+                "suggested_unit": m.suggested_unit,
+            }
+            for m in status.needs_review
+        ],
+        "upstream": {
+            "sent_at": _iso(status.upstream_sent_at, tz),
+            "due_at": _iso(status.upstream_due_at, tz),
+        },
+    }
+
+
+def _when(value: datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%d.%m.%Y %H:%M") if value else "-"
+
+
+def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
+    """The status as an aligned table for a terminal."""
+    c = status.campaign
+    head = ["Unit", "Strength", "Completed", "%", "Reported on", "Reminders", "Problems"]
+    body = [
+        [
+            u.name,
+            str(u.strength),
+            str(u.completed),
+            f"{u.compliance_pct:.1f}",
+            _when(u.last_report_at, tz) if u.reported else "not reported",
+            str(status.reminders_sent.get(u.unit_id, 0)),
+            str(u.problems),
+        ]
+        for u in status.units
+    ]
+    t = status.totals
+    foot = ["Total", str(t.strength), str(t.completed), f"{t.compliance_pct:.1f}", "", "", ""]
+    table = [head, *body, foot]
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    numeric = {1, 2, 3, 5, 6}
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [
+        f"{c.title} ({c.id})",
+        f"As of {_when(status.as_of, tz)}; units report by {c.unit_deadline:%d.%m.%Y}",
+        "",
+        line(head),
+        line(["-" * w for w in widths]),
+        *(line(r) for r in body),
+        line(["-" * w for w in widths]),
+        line(foot),
+        "",
+    ]
+    if status.needs_review:
+        out.append(f"Needs review ({len(status.needs_review)}):")
+        for m in status.needs_review:
+            hint = f" (looks like {m.suggested_unit})" if m.suggested_unit else ""
+            out.append(f"  {m.message_id or m.key}  from {m.from_address or '-'}")
+            out.append(f'      "{m.subject}": {m.reason}{hint}')
+    else:
+        out.append("Needs review: nothing")
+    sent = status.upstream_sent_at
+    due = _when(status.upstream_due_at, tz)
+    out.append(
+        f"Upstream report: sent {_when(sent, tz)}"
+        if sent
+        else f"Upstream report: due {due}, not sent yet"
+    )
+    return "\n".join(out)

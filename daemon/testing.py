@@ -1,0 +1,141 @@
+"""Builders for realistic unit replies, for tests (ours and users') and the demo.
+
+They make real things: `.xlsx` workbooks written by openpyxl, MIME messages
+built by the standard library, Maildirs on disk.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import Workbook
+
+UNIT_TITLE = "Report reg Completion of Course on Emerging Technologies"
+UNIT_HEADERS = (
+    "Sl. No",
+    "Employee Code",
+    "Name of the Officer",
+    "Designation",
+    "Contact No",
+    "Email ID",
+)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_GIVEN = (
+    "Selvam",
+    "Lakshmi",
+    "Arun",
+    "Meena",
+    "Karthik",
+    "Priya",
+    "Murugan",
+    "Divya",
+    "Senthil",
+    "Kavitha",
+    "Rajesh",
+    "Anitha",
+    "Suresh",
+    "Revathi",
+    "Vignesh",
+    "Deepa",
+)
+_INITIALS = "RSKMPVANGT"
+_POSTS = (
+    "Superintendent",
+    "Inspector",
+    "Assistant Commissioner",
+    "Tax Assistant",
+    "Havildar",
+    "Deputy Commissioner",
+    "Executive Assistant",
+)
+
+
+def officers(count: int, first_code: int = 40101) -> list[tuple[object, ...]]:
+    """`count` plausible, fake officer rows: code, name, designation, mobile, e-mail."""
+    rows: list[tuple[object, ...]] = []
+    for i in range(count):
+        given = _GIVEN[i % len(_GIVEN)]
+        initial = _INITIALS[(i * 7) % len(_INITIALS)]
+        code = first_code + i
+        rows.append(
+            (
+                code,
+                f"{initial}. {given}",
+                _POSTS[i % len(_POSTS)],
+                9000000000 + code * 7,
+                f"{given.lower()}.{code}@example.gov.in",
+            )
+        )
+    return rows
+
+
+def report_xlsx(
+    rows: Iterable[Sequence[object]],
+    headers: Sequence[str] = UNIT_HEADERS,
+    title_rows: Sequence[str] = (UNIT_TITLE,),
+    sheet: str = "Sheet1",
+    numbered: bool = True,
+) -> bytes:
+    """A unit's report as .xlsx bytes: title rows, a blank row, the header, the rows."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    for title in title_rows:
+        ws.append([title])
+    if title_rows:
+        ws.append([])
+    ws.append(list(headers))
+    for serial, row in enumerate(rows, start=1):
+        ws.append([serial, *row] if numbered else list(row))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text a unit typed stays text, even "=1+1"
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def reply_message(
+    sender: str,
+    subject: str,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    *,
+    to: str = "compliance-cell@example.gov.in",
+    body: str = "Sir/Madam,\n\nPlease find attached the report.\n\nYours faithfully",
+    date: datetime | None = None,
+    message_id: str | None = None,
+) -> bytes:
+    """A unit's reply as raw RFC 5322 bytes, with the given files attached."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    if date is not None:
+        msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id or make_msgid(domain="example.gov.in")
+    msg.set_content(body)
+    for name, data in attachments:
+        if name.lower().endswith((".xlsx", ".xlsm")):
+            maintype, subtype = XLSX_TYPE.split("/")
+        elif name.lower().endswith(".pdf"):
+            maintype, subtype = "application", "pdf"
+        else:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+def make_maildir(path: Path, messages: Iterable[bytes] = ()) -> Path:
+    """A Maildir at `path` (created if needed) holding the given messages in new/."""
+    box = mailbox.Maildir(path, create=True)
+    for raw in messages:
+        box.add(raw)
+    return path
