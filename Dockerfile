@@ -9,7 +9,6 @@ RUN groupadd --system anupalan && useradd --system --gid anupalan --home-dir /sr
 WORKDIR /opt/anupalan
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon
-COPY templates ./templates
 RUN pip install .
 
 WORKDIR /srv/anupalan

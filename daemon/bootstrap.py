@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from daemon.adapters.archive import Archive
+from daemon.adapters.lock import InstanceLock
 from daemon.adapters.mailbox_maildir import MaildirMailSource
+from daemon.adapters.sender_directory import DirectorySender
 from daemon.adapters.store_sql import SqlStore
+from daemon.adapters.templates import MailTemplates
 from daemon.config import Config
-from daemon.ports import MailSource
+from daemon.ports import MailSender, MailSource
 
 
 @dataclass
@@ -19,6 +23,13 @@ class App:
     store: SqlStore
     archive: Archive
     source: MailSource
+    sender: MailSender
+    templates: MailTemplates
+
+    def lock(self) -> InstanceLock:
+        """The lock that keeps a second sending process off this database."""
+        database = self.config.storage.database
+        return InstanceLock(Path(f"{database}.lock"))
 
     def close(self) -> None:
         self.store.close()
@@ -31,4 +42,6 @@ def build_app(config: Config) -> App:
         store=SqlStore.open_sqlite(config.storage.database),
         archive=Archive(config.storage.archive),
         source=MaildirMailSource(mailbox.path, mailbox.identity),
+        sender=DirectorySender(config.outgoing.path),
+        templates=MailTemplates(config.outgoing.templates),
     )

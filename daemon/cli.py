@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -22,8 +22,10 @@ from daemon.errors import AnupalanError, ConfigError, UsageError
 
 if TYPE_CHECKING:
     from daemon.bootstrap import App
+    from daemon.config import Config
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+MAIL_KINDS = ("ack", "rejection", "reminder", "escalation", "upstream", "digest")
 
 log = structlog.get_logger("anupalan")
 
@@ -54,11 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
 
-    commands.add_parser("check-config", help="validate the configuration file")
-    commands.add_parser("run", help="run the service until stopped")
+    commands.add_parser(
+        "check-config", help="validate the configuration file and render every template"
+    )
+    commands.add_parser("run", help="run the service until stopped (SIGTERM or Ctrl-C)")
 
-    once = commands.add_parser("once", help="one full cycle: poll, ingest, then exit")
+    once = commands.add_parser("once", help="one full cycle: poll, ingest, send what is due, exit")
     once.add_argument("--now", help="act as if it were this time (ISO-8601; default: now)")
+    once.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send and record nothing"
+    )
 
     status = commands.add_parser("status", help="per-unit compliance of a campaign")
     status.add_argument("--campaign", help="campaign id (default: the first in the config)")
@@ -75,12 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
 
     report = commands.add_parser("report", help="the consolidated report")
-    report_commands = report.add_subparsers(
-        dest="report_command", required=True, metavar="ACTION", parser_class=_Parser
+    actions = report.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=_Parser
     )
-    build = report_commands.add_parser("build", help="write the consolidated workbook now")
+    build = actions.add_parser("build", help="write the consolidated workbook now")
     build.add_argument("--campaign", help="campaign id (default: the first in the config)")
     build.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    send = actions.add_parser("send", help="queue the upstream mail now and send it")
+    send.add_argument("--campaign", help="campaign id (default: the first in the config)")
+    send.add_argument(
+        "--force", action="store_true", help="send a new copy even if it was sent before"
+    )
+
+    preview = commands.add_parser(
+        "preview", help="show one mail as it would be sent, with real data"
+    )
+    preview.add_argument("kind", choices=MAIL_KINDS)
+    preview.add_argument(
+        "--unit", help="the unit it is written to (for ack, rejection, reminder, escalation)"
+    )
+    preview.add_argument("--campaign", help="campaign id (default: the first in the config)")
+    preview.add_argument(
+        "--html", action="store_true", help="print the HTML part instead of the text"
+    )
+    preview.add_argument("--now", help="as of this time (default: now)")
 
     assign = commands.add_parser("assign", help="count a held message as a unit's report")
     assign.add_argument("message_id", metavar="MESSAGE-ID")
@@ -119,10 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    command: str = args.command
-    if command == "inspect":
+    if args.command == "inspect":
         return _inspect(args)
-    if command == "demo":
+    if args.command == "demo":
         from daemon.demo import run_demo
 
         run_demo(args.dir, sys.stdout)
@@ -131,62 +155,157 @@ def _dispatch(args: argparse.Namespace) -> int:
     from daemon.config import load_config
 
     config = load_config(args.config)
-    if command == "check-config":
-        print(f"{args.config}: OK ({len(config.units)} units, {len(config.campaigns)} campaign(s))")
-        return EXIT_OK
+    if args.command == "check-config":
+        return _check_config(args, config)
 
     from daemon.bootstrap import build_app
 
-    tz = config.zone.tzinfo
+    handlers: dict[str, Callable[[App, argparse.Namespace], int]] = {
+        "once": _once,
+        "run": _run,
+        "status": _status,
+        "report": _report,
+        "preview": _preview,
+        "assign": _assign,
+    }
     app = build_app(config)
     try:
-        if command == "once":
-            from daemon.services.cycle import run_once
-
-            results = run_once(app, _now(args.now, tz))
-            counts: dict[str, int] = {}
-            for r in results:
-                counts[r.outcome] = counts.get(r.outcome, 0) + 1
-            summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-            print(f"ingested {len(results)} message(s)" + (f": {summary}" if summary else ""))
-            return EXIT_OK
-        if command == "run":
-            return _run(app, tz)
-        if command == "status":
-            from daemon.services.status import campaign_status, status_json, status_table
-
-            status = campaign_status(
-                config, app.store, config.campaign(args.campaign), _now(args.now, tz)
-            )
-            if args.json:
-                print(json.dumps(status_json(status, tz), indent=2, ensure_ascii=False))
-            else:
-                print(status_table(status, tz))
-            return EXIT_OK
-        if command == "report":
-            from daemon.services.report import build_report
-
-            campaign = config.campaign(args.campaign)
-            built = build_report(config, app.store, campaign, args.out)
-            print(
-                f"wrote {args.out}: {len(built.rows)} officer(s) from "
-                f"{sum(u.reported for u in built.summary)} unit(s), "
-                f"{len(built.exceptions)} exception(s)"
-            )
-            return EXIT_OK
-        if command == "assign":
-            from daemon.services.review import assign
-
-            result = assign(app, args.message_id, args.unit_id)
-            print(
-                f"{args.message_id}: now counted for {result.unit_id} ({result.outcome}"
-                + (f": {result.reason}" if result.reason else "")
-                + ")"
-            )
-            return EXIT_OK
-        raise UsageError(f"unknown command {command}")
+        return handlers[args.command](app, args)
     finally:
         app.close()
+
+
+def _check_config(args: argparse.Namespace, config: Config) -> int:
+    from daemon.services.template_check import check_templates
+
+    problems = check_templates(config)
+    if problems:
+        print(f"anupalan: {args.config}: mail templates do not render:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{args.config}: OK ({len(config.units)} units, "
+        f"{len(config.campaigns)} campaign(s), templates render)"
+    )
+    return EXIT_OK
+
+
+def _once(app: App, args: argparse.Namespace) -> int:
+    now = _now(args.now, app.config.zone.tzinfo)
+    if args.dry_run:
+        from daemon.services.notify import drafts_due
+
+        drafts = drafts_due(app, now)
+        print(f"At {now.isoformat(timespec='minutes')}, {len(drafts)} mail(s) would be sent:")
+        for d in drafts:
+            print(f"  {d.mail.kind:<10} to {', '.join(d.mail.recipients)}")
+            print(f"             {d.mail.subject}")
+        return EXIT_OK
+
+    from daemon.services.cycle import run_once
+
+    with app.lock():
+        report = run_once(app, now)
+    counts: dict[str, int] = {}
+    for r in report.ingested:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    print(f"ingested {len(report.ingested)} message(s)" + (f": {summary}" if summary else ""))
+    sent = [d for d in report.delivered if d.outcome == "sent"]
+    print(f"queued {len(report.queued)} mail(s), sent {len(sent)}")
+    for delivery in report.delivered:
+        if delivery.outcome != "sent":
+            print(f"  {delivery.kind} {delivery.key}: {delivery.outcome}: {delivery.error}")
+    return EXIT_OK
+
+
+def _run(app: App, args: argparse.Namespace) -> int:
+    from daemon.services.service import run_forever
+
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with app.lock():
+        run_forever(app, stop)
+    return EXIT_OK
+
+
+def _status(app: App, args: argparse.Namespace) -> int:
+    from daemon.services.status import campaign_status, status_json, status_table
+
+    tz = app.config.zone.tzinfo
+    status = campaign_status(
+        app.config, app.store, app.config.campaign(args.campaign), _now(args.now, tz)
+    )
+    if args.json:
+        print(json.dumps(status_json(status, tz), indent=2, ensure_ascii=False))
+    else:
+        print(status_table(status, tz))
+    return EXIT_OK
+
+
+def _report(app: App, args: argparse.Namespace) -> int:
+    campaign = app.config.campaign(args.campaign)
+    if args.action == "build":
+        from daemon.services.report import build_report
+
+        built = build_report(app.config, app.store, campaign, args.out)
+        reported = sum(u.reported for u in built.summary)
+        print(
+            f"wrote {args.out}: {len(built.rows)} officer(s) from {reported} unit(s), "
+            f"{len(built.exceptions)} exception(s)"
+        )
+        return EXIT_OK
+
+    from daemon.errors import AlreadyRunning
+    from daemon.services.notify import queue_upstream
+    from daemon.services.outbox import deliver_due
+
+    now = _now(None, app.config.zone.tzinfo)
+    draft = queue_upstream(app, campaign, now, force=args.force)
+    if draft is None:
+        print("the upstream report was already queued or sent; use --force to send a new copy")
+        return EXIT_OK
+    print(f"queued: {draft.mail.subject} (to {', '.join(draft.mail.recipients)})")
+    try:
+        with app.lock():
+            results = [
+                d for d in deliver_due(app.store, app.sender, now) if d.key == draft.mail.key
+            ]
+    except AlreadyRunning:
+        print("the running service will send it at its next cycle")
+        return EXIT_OK
+    for d in results:
+        print(f"{d.outcome}" + (f": {d.error}" if d.error else ""))
+    return EXIT_OK
+
+
+def _preview(app: App, args: argparse.Namespace) -> int:
+    from daemon.services.notify import preview
+
+    now = _now(args.now, app.config.zone.tzinfo)
+    draft = preview(app, app.config.campaign(args.campaign), args.kind, args.unit, now)
+    print(f"To: {', '.join(r for r in draft.mail.recipients if r not in draft.cc)}")
+    if draft.cc:
+        print(f"Cc: {', '.join(draft.cc)}")
+    print(f"Subject: {draft.mail.subject}\n")
+    print(draft.html if args.html else draft.text)
+    return EXIT_OK
+
+
+def _assign(app: App, args: argparse.Namespace) -> int:
+    from daemon.services.review import assign
+
+    result = assign(app, args.message_id, args.unit_id)
+    detail = f": {result.reason}" if result.reason else ""
+    print(f"{args.message_id}: now counted for {result.unit_id} ({result.outcome}{detail})")
+    return EXIT_OK
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -220,27 +339,3 @@ def _now(text: str | None, tz: ZoneInfo) -> datetime:
             f"--now {text!r} is not an ISO-8601 time such as 2023-04-24T10:00"
         ) from exc
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-
-
-def _run(app: App, tz: ZoneInfo) -> int:
-    from daemon.services.cycle import run_once
-
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    interval = app.config.service.poll_interval
-    log.info("service_started", poll_interval=interval)
-    while not stop.is_set():
-        try:
-            run_once(app, datetime.now(tz))
-        except AnupalanError as exc:
-            # The service keeps running: the mailbox or disk may recover by the next poll.
-            log.error("cycle_failed", error=str(exc))
-        stop.wait(interval)
-    log.info("service_stopped")
-    return EXIT_OK

@@ -145,6 +145,7 @@ class Outgoing(BaseModel):
     backend: Literal["directory"]
     path: Path
     from_: Annotated[str, AfterValidator(_sender)] = Field(alias="from")
+    templates: Path | None = None  # a folder whose templates replace the built-in ones
 
     @property
     def from_address(self) -> str:
@@ -434,7 +435,12 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     return config.model_copy(
         update={
             "mailbox": config.mailbox.model_copy(update={"path": resolved(config.mailbox.path)}),
-            "outgoing": config.outgoing.model_copy(update={"path": resolved(config.outgoing.path)}),
+            "outgoing": config.outgoing.model_copy(
+                update={
+                    "path": resolved(config.outgoing.path),
+                    "templates": config.outgoing.templates and resolved(config.outgoing.templates),
+                }
+            ),
             "storage": config.storage.model_copy(
                 update={
                     "database": resolved(config.storage.database),

@@ -131,14 +131,19 @@ def run_demo(directory: Path, out: TextIO) -> Path:
     )
     app = build_app(config)
     try:
-        results = run_once(app, DEMO_NOW)
-        print(f"Ingested {len(results)} new message(s):", file=out)
-        for r in results:
+        cycle = run_once(app, DEMO_NOW)
+        print(f"Ingested {len(cycle.ingested)} new message(s):", file=out)
+        for r in cycle.ingested:
             who = r.unit_id or r.from_address or "?"
             detail = (
                 f"{r.rows} rows, {r.problems} problems" if r.outcome == "accepted" else r.reason
             )
             print(f"  {r.outcome:<12} {who:<16} {detail}", file=out)
+        sent = {d.key for d in cycle.delivered if d.outcome == "sent"}
+        print(f"\nWrote {len(sent)} mail(s) to {config.outgoing.path}/:", file=out)
+        for draft in cycle.queued:
+            if draft.mail.key in sent:
+                print(f"  {draft.mail.kind:<11} {draft.mail.subject}", file=out)
         campaign = config.campaign()
         print("", file=out)
         print(

@@ -56,3 +56,23 @@ class MailboxError(AnupalanError):
 
 class UsageError(AnupalanError):
     """The command was given arguments it cannot act on."""
+
+
+class SendError(AnupalanError):
+    """A mail could not be delivered."""
+
+
+class TransientSendError(SendError):
+    """Delivery failed for now (server busy, network down); it is tried again later."""
+
+
+class PermanentSendError(SendError):
+    """Delivery can never succeed as it stands (recipient refused, message rejected)."""
+
+
+class TemplateError(AnupalanError):
+    """A mail template is missing or does not render."""
+
+
+class AlreadyRunning(AnupalanError):
+    """Another anupalan process holds the lock on this database."""

@@ -26,3 +26,24 @@ class MailSource(Protocol):
     def new_messages(self, seen: Container[str]) -> Iterator[IncomingMessage]:
         """Messages whose item id is not in `seen`, oldest first. Never modifies the mailbox."""
         ...
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A rendered mail ready for delivery: its envelope and its bytes."""
+
+    key: str
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    content: bytes
+
+
+class MailSender(Protocol):
+    """Delivers mail: raises TransientSendError to be retried, PermanentSendError to give up.
+
+    Delivering the same mail again (same key and Message-ID) must be safe: after a
+    crash the outcome of the last attempt may be unknown, and it is repeated.
+    """
+
+    def send(self, mail: OutgoingMail) -> None: ...

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from daemon.ports import OutgoingMail
+
 UNIT_TITLE = "Report reg Completion of Course on Emerging Technologies"
 UNIT_HEADERS = (
     "Sl. No",
@@ -139,3 +141,20 @@ def make_maildir(path: Path, messages: Iterable[bytes] = ()) -> Path:
     for raw in messages:
         box.add(raw)
     return path
+
+
+class FakeSender:
+    """A MailSender that records what it is given, and can be told to fail first.
+
+    `failures` is a list of exceptions raised by the next calls, in order; once it
+    is empty every call succeeds and the mail is appended to `sent`.
+    """
+
+    def __init__(self, failures: Iterable[Exception] = ()) -> None:
+        self.sent: list[OutgoingMail] = []
+        self.failures = list(failures)
+
+    def send(self, mail: OutgoingMail) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(mail)

@@ -101,6 +101,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX messages_by_outcome ON messages (outcome)",
         "CREATE INDEX mails_by_campaign ON mails (campaign_id, kind, unit_id)",
     ),
+    # 3: the durable outbox (a mail is rendered and stored before it is delivered)
+    # and a code for why a message is held, which decides whether the unit is answered
+    (
+        "ALTER TABLE messages ADD COLUMN review TEXT",
+        "ALTER TABLE mails ADD COLUMN message_key TEXT",
+        "ALTER TABLE mails ADD COLUMN subject TEXT",
+        "ALTER TABLE mails ADD COLUMN sender TEXT",
+        "ALTER TABLE mails ADD COLUMN recipients TEXT",
+        "ALTER TABLE mails ADD COLUMN content TEXT",
+        "ALTER TABLE mails ADD COLUMN next_attempt_at TEXT",
+        "CREATE INDEX mails_by_state ON mails (state, next_attempt_at)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

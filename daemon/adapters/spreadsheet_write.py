@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,31 @@ def _local(value: datetime | None, tz: Any) -> str:
     return value.astimezone(tz).strftime("%d.%m.%Y %H:%M") if value else ""
 
 
+def consolidation_bytes(report: Consolidation, tz: Any) -> bytes:
+    """The workbook as bytes, to attach to a mail."""
+    out = BytesIO()
+    _workbook(report, tz).save(out)
+    return out.getvalue()
+
+
 def write_consolidation(report: Consolidation, path: Path, tz: Any) -> None:
     """Write the workbook atomically: readers see the old file or the whole new one."""
+    wb = _workbook(report, tz)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".xlsx")
+        os.close(fd)
+        try:
+            wb.save(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _workbook(report: Consolidation, tz: Any) -> Workbook:
     wb = Workbook(write_only=True)
 
     main = wb.create_sheet("Zonal report")
@@ -105,15 +129,4 @@ def write_consolidation(report: Consolidation, path: Path, tz: Any) -> None:
             _row(exceptions, [e.unit, e.file, e.sheet, e.row, e.employee_code, e.name, e.issue])
         )
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".xlsx")
-        os.close(fd)
-        try:
-            wb.save(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return wb

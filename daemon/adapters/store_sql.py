@@ -35,12 +35,13 @@ class MessageRecord:
     subject: str
     sent_at: datetime | None
     received_at: datetime
-    outcome: str  # "accepted" | "needs_review" | "ignored"
+    outcome: str  # "accepted" | "needs_review"
     unit_id: str | None = None
     campaign_id: str | None = None
     reason: str | None = None
     suggested_unit: str | None = None
     attribution: str | None = None  # "sender" | "forwarded" | "assigned"
+    review: str | None = None  # why it is held: "unknown_sender", "unreadable", ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class MailRecord:
     sent_at: datetime | None
     attempts: int
     last_error: str | None
+    message_key: str | None = None
+    subject: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    next_attempt_at: datetime | None = None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -201,9 +207,9 @@ class SqlStore:
                 sa.text(
                     "INSERT INTO messages (key, sha256, archive_path, message_id, from_address,"
                     " subject, sent_at, received_at, unit_id, campaign_id, outcome, reason,"
-                    " suggested_unit, attribution) VALUES (:key, :sha256, :archive_path,"
+                    " suggested_unit, attribution, review) VALUES (:key, :sha256, :archive_path,"
                     " :message_id, :from_address, :subject, :sent_at, :received_at, :unit_id,"
-                    " :campaign_id, :outcome, :reason, :suggested_unit, :attribution)"
+                    " :campaign_id, :outcome, :reason, :suggested_unit, :attribution, :review)"
                 ),
                 {
                     **message.__dict__,
@@ -355,6 +361,78 @@ class SqlStore:
             rows = conn.execute(sa.text(query + " ORDER BY planned_at, key"), params)
             return [_mail(r._mapping) for r in rows]
 
+    # -- the outbox ---------------------------------------------------------------
+
+    def plan_mail(self, mail: MailRecord, content: bytes) -> bool:
+        """Put a rendered mail in the ledger unless its key is there; True if it was added."""
+        with self._tx() as conn:
+            inserted = conn.execute(
+                sa.text(
+                    "INSERT INTO mails (key, campaign_id, kind, unit_id, step, message_id, state,"
+                    " planned_at, attempts, message_key, subject, sender, recipients, content)"
+                    " VALUES (:key, :campaign_id, :kind, :unit_id, :step, :message_id, 'planned',"
+                    " :planned_at, 0, :message_key, :subject, :sender, :recipients, :content)"
+                    " ON CONFLICT (key) DO NOTHING"
+                ),
+                {
+                    "key": mail.key,
+                    "campaign_id": mail.campaign_id,
+                    "kind": mail.kind,
+                    "unit_id": mail.unit_id,
+                    "step": mail.step,
+                    "message_id": mail.message_id,
+                    "planned_at": _iso(mail.planned_at),
+                    "message_key": mail.message_key,
+                    "subject": mail.subject,
+                    "sender": mail.sender,
+                    "recipients": json.dumps(list(mail.recipients)),
+                    # Rendered mail is 7-bit ASCII (MIME encodes the rest), so TEXT holds it
+                    # on every database.
+                    "content": content.decode("ascii"),
+                },
+            )
+            return bool(inserted.rowcount)
+
+    def deliverable(self, now: datetime) -> list[MailRecord]:
+        """Planned mails whose next attempt is due, oldest first."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT * FROM mails WHERE state = 'planned'"
+                    " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
+                    " ORDER BY planned_at, key"
+                ),
+                {"now": _iso(now)},
+            )
+            return [_mail(r._mapping) for r in rows]
+
+    def mail_content(self, key: str) -> bytes:
+        with self._tx() as conn:
+            text = conn.execute(
+                sa.text("SELECT content FROM mails WHERE key = :k"), {"k": key}
+            ).scalar_one()
+            return str(text).encode("ascii")
+
+    def mark_sent(self, key: str, now: datetime) -> None:
+        self._set_state(key, "sent", sent_at=_iso(now), last_error=None, next_attempt_at=None)
+
+    def mark_retry(self, key: str, error: str, next_attempt_at: datetime) -> None:
+        self._set_state(key, "planned", last_error=error, next_attempt_at=_iso(next_attempt_at))
+
+    def mark_failed(self, key: str, error: str) -> None:
+        self._set_state(key, "failed", last_error=error, next_attempt_at=None)
+
+    def _set_state(self, key: str, state: str, **values: str | None) -> None:
+        assignments = "".join(f", {name} = :{name}" for name in values)
+        with self._tx() as conn:
+            conn.execute(
+                sa.text(
+                    f"UPDATE mails SET state = :state, attempts = attempts + 1{assignments}"
+                    " WHERE key = :key"
+                ),
+                {"key": key, "state": state, **values},
+            )
+
     def table_counts(self) -> dict[str, int]:
         """How many rows each table holds (for tests and diagnostics)."""
         tables = (
@@ -447,6 +525,7 @@ def _message(m: Any) -> MessageRecord:
         reason=m["reason"],
         suggested_unit=m["suggested_unit"],
         attribution=m["attribution"],
+        review=m["review"],
     )
 
 
@@ -463,4 +542,9 @@ def _mail(m: Any) -> MailRecord:
         sent_at=_dt(m["sent_at"]),
         attempts=int(m["attempts"]),
         last_error=m["last_error"],
+        message_key=m["message_key"],
+        subject=m["subject"],
+        sender=m["sender"],
+        recipients=tuple(json.loads(m["recipients"] or "[]")),
+        next_attempt_at=_dt(m["next_attempt_at"]),
     )

@@ -37,6 +37,7 @@ class Verdict:
     unit_id: str | None
     campaign_id: str | None
     reason: str | None = None
+    review: str | None = None
     suggested_unit: str | None = None
     attribution: str | None = None
     attachments: tuple[AttachmentRecord, ...] = ()
@@ -112,6 +113,7 @@ def ingest_raw(
         reason=verdict.reason,
         suggested_unit=verdict.suggested_unit,
         attribution=verdict.attribution,
+        review=verdict.review,
     )
     submission = _submission(mail, verdict, now)
     store.record_message(record, verdict.attachments, submission, item)
@@ -161,36 +163,48 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
     )
     campaign_id = campaign.id if campaign else None
 
-    def held(reason: str, suggestion: str | None = None) -> Verdict:
+    def held(review: str, reason: str, suggestion: str | None = None) -> Verdict:
         return Verdict(
             "needs_review",
             unit_id,
             campaign_id,
-            reason,
-            suggestion,
-            attribution,
-            attachments,
-            reports,
+            reason=reason,
+            review=review,
+            suggested_unit=suggestion,
+            attribution=attribution,
+            attachments=attachments,
+            reports=reports,
         )
 
     if unit_id is None:
         sheet_names = [s for r in reports for s in r.sheets_used]
         suggestion = suggest_unit(config.units, [*texts, *sheet_names])
-        return held(f"sender {mail.from_address or '(no address)'} matches no unit", suggestion)
+        sender = mail.from_address or "(no address)"
+        return held("unknown_sender", f"sender {sender} matches no unit", suggestion)
     if campaign is None:
-        return held("cannot tell which campaign this report is for")
+        return held("no_campaign", "cannot tell which campaign this report is for")
     if unit_id not in {u.id for u in config.campaign_units(campaign)}:
-        return held(f"unit {unit_id} does not take part in campaign {campaign.id}")
+        return held(
+            "not_in_campaign", f"unit {unit_id} does not take part in campaign {campaign.id}"
+        )
     if not every:
-        return held("no report was attached")
+        return held("no_attachment", "no report was attached")
     if not sheets:
         names = ", ".join(a.file_name for a in every)
         return held(
-            f"no spreadsheet was attached (received: {names}); the report must be an Excel file"
+            "no_spreadsheet",
+            f"no spreadsheet was attached (received: {names}); the report must be an Excel file",
         )
     if not any(r.readable for r in reports):
-        return held("; ".join(f"{r.file}: {r.reason}" for r in reports))
-    return Verdict("accepted", unit_id, campaign_id, None, None, attribution, attachments, reports)
+        return held("unreadable", "; ".join(f"{r.file}: {r.reason}" for r in reports))
+    return Verdict(
+        "accepted",
+        unit_id,
+        campaign_id,
+        attribution=attribution,
+        attachments=attachments,
+        reports=reports,
+    )
 
 
 def _attribute(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.adapters.store_sql import MessageRecord, SqlStore
+from daemon.adapters.store_sql import MailRecord, MessageRecord, SqlStore
 from daemon.config import Campaign, Config
 from daemon.core.compliance import (
     Totals,
@@ -17,6 +17,7 @@ from daemon.core.compliance import (
     totals,
     unit_compliance,
 )
+from daemon.core.models import Submission
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,25 @@ class CampaignStatus:
     needs_review: tuple[MessageRecord, ...]
     upstream_sent_at: datetime | None
     upstream_due_at: datetime
+    current: dict[str, Submission]
+    mails: tuple[MailRecord, ...]
+
+    def unit(self, unit_id: str) -> UnitCompliance:
+        return next(u for u in self.units if u.unit_id == unit_id)
+
+    @property
+    def failed_mails(self) -> tuple[MailRecord, ...]:
+        return tuple(m for m in self.mails if m.state == "failed")
 
 
 def campaign_status(
     config: Config, store: SqlStore, campaign: Campaign, now: datetime
 ) -> CampaignStatus:
     tz = config.zone.tzinfo
-    units = unit_compliance(
-        config.campaign_units(campaign), current_submissions(store.submissions(campaign.id))
-    )
-    sent = [m for m in store.mails(campaign.id) if m.state == "sent"]
+    current = current_submissions(store.submissions(campaign.id))
+    units = unit_compliance(config.campaign_units(campaign), current)
+    mails = tuple(store.mails(campaign.id))
+    sent = [m for m in mails if m.state == "sent"]
     reminders = Counter(
         m.unit_id for m in sent if m.kind in ("reminder", "escalation") and m.unit_id
     )
@@ -55,6 +65,8 @@ def campaign_status(
         needs_review=held,
         upstream_sent_at=max(upstream) if upstream else None,
         upstream_due_at=campaign.upstream.send_at.replace(tzinfo=tz),
+        current=current,
+        mails=mails,
     )
 
 
@@ -100,6 +112,16 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
             "sent_at": _iso(status.upstream_sent_at, tz),
             "due_at": _iso(status.upstream_due_at, tz),
         },
+        "failed_mails": [
+            {
+                "kind": m.kind,
+                "unit": m.unit_id,
+                "to": list(m.recipients),
+                "subject": m.subject,
+                "error": m.last_error,
+            }
+            for m in status.failed_mails
+        ],
     }
 
 
@@ -155,6 +177,10 @@ def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
             out.append(f'      "{m.subject}": {m.reason}{hint}')
     else:
         out.append("Needs review: nothing")
+    if status.failed_mails:
+        out.append(f"Mails that could not be delivered ({len(status.failed_mails)}):")
+        for mail in status.failed_mails:
+            out.append(f"  {mail.kind} to {', '.join(mail.recipients)}: {mail.last_error}")
     sent = status.upstream_sent_at
     due = _when(status.upstream_due_at, tz)
     out.append(

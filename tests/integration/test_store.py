@@ -73,24 +73,28 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> Non
     path = tmp_path / "anupalan.db"
     old = SqlStore.open_sqlite(path, migrate=False)
     old.migrate(target=1)
-    old.record_message(message(), [], submission(), item=("maildir:x", "k1"))
     old.close()
+    # what a version-1 anupalan wrote
     with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT version FROM schema_version").fetchone() == (1,)
-        assert (
-            raw.execute(
-                "SELECT name FROM sqlite_master WHERE name='submissions_by_campaign'"
-            ).fetchone()
-            is None
+        raw.execute(
+            "INSERT INTO messages (key, sha256, archive_path, subject, received_at, outcome)"
+            " VALUES ('<m1@example.gov.in>', 'ab', '/a.eml', 'Report', '2023-04-21T09:30:00+00:00',"
+            " 'accepted')"
         )
+        raw.execute(
+            "INSERT INTO submissions VALUES ('<m1@example.gov.in>', 'c1', 'chennai-north',"
+            " '2023-04-21T09:30:00+00:00', '2023-04-21T09:30:00+00:00')"
+        )
+        assert raw.execute("SELECT version FROM schema_version").fetchone() == (1,)
 
     store = SqlStore.open_sqlite(path)
     assert store.schema_version() == LATEST
     assert [s.key for s in store.submissions("c1")] == ["<m1@example.gov.in>"]
+    held = store.message("<m1@example.gov.in>")
+    assert held is not None and held.review is None and held.outcome == "accepted"
     with sqlite3.connect(path) as raw:
-        assert raw.execute(
-            "SELECT name FROM sqlite_master WHERE name='submissions_by_campaign'"
-        ).fetchone()
+        indexes = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"submissions_by_campaign", "mails_by_state"} <= indexes
     # opening again changes nothing
     assert SqlStore.open_sqlite(path).schema_version() == LATEST
 

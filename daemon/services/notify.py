@@ -1,0 +1,240 @@
+"""Turn the reconciler's answer into rendered mails in the durable outbox.
+
+At every tick: ask the core which mails should exist by `now`, render those the
+ledger lacks, and store each (rendered, with its deterministic Message-ID)
+before anything is delivered. Delivery is the outbox's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from daemon.adapters.spreadsheet_write import consolidation_bytes
+from daemon.adapters.store_sql import MailRecord, MessageRecord
+from daemon.bootstrap import App
+from daemon.config import Campaign, Config
+from daemon.core import reconcile
+from daemon.core.models import Submission
+from daemon.core.reconcile import (
+    CampaignPlan,
+    Kind,
+    LedgerEntry,
+    PlannedMail,
+    Step,
+    StoredMessage,
+    UnitContact,
+)
+from daemon.errors import UsageError
+from daemon.services import mail_content as content
+from daemon.services.report import consolidation
+from daemon.services.status import CampaignStatus, campaign_status
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered mail and its ledger entry, not yet (or never, in a dry run) stored."""
+
+    mail: MailRecord
+    content: bytes
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+
+
+def campaign_plan(config: Config, campaign: Campaign) -> CampaignPlan:
+    tz = config.zone.tzinfo
+    return CampaignPlan(
+        id=campaign.id,
+        unit_deadline=campaign.unit_deadline,
+        steps=tuple(Step(s.spec, s.offset_days, s.at) for s in campaign.reminders.at),
+        escalate_after=campaign.reminders.escalate_after,
+        upstream_send_at=campaign.upstream.send_at.replace(tzinfo=tz),
+        digest_cron=campaign.digest.cron,
+        tz=tz,
+    )
+
+
+def ledger_entries(mails: tuple[MailRecord, ...] | list[MailRecord]) -> list[LedgerEntry]:
+    return [LedgerEntry(m.key, m.kind, m.campaign_id, m.unit_id, m.state) for m in mails]
+
+
+class _Drafter:
+    """Renders the mails of one campaign from one consistent reading of the state."""
+
+    def __init__(self, app: App, campaign: Campaign, now: datetime) -> None:
+        self.app, self.config, self.campaign, self.now = app, app.config, campaign, now
+        self.status: CampaignStatus = campaign_status(app.config, app.store, campaign, now)
+        self.plan = campaign_plan(app.config, campaign)
+        self.messages = {m.key: m for m in app.store.messages() if m.campaign_id == campaign.id}
+        self.submissions = {s.key: s for s in app.store.submissions(campaign.id)}
+
+    def due(self) -> list[PlannedMail]:
+        units = self.config.campaign_units(self.campaign)
+        return reconcile.due_mails(
+            self.plan,
+            self.status.units,
+            [UnitContact(u.id, bool(u.emails)) for u in units],
+            [
+                StoredMessage(
+                    m.key,
+                    m.campaign_id,
+                    m.unit_id,
+                    m.outcome,
+                    m.review,
+                    m.attribution,
+                    m.received_at,
+                )
+                for m in self.messages.values()
+            ],
+            ledger_entries(self.status.mails),
+            self.now,
+        )
+
+    def draft(self, planned: PlannedMail) -> Draft:
+        config, campaign, status = self.config, self.campaign, self.status
+        in_reply_to = None
+        cc: tuple[str, ...] = ()
+        attachments: list[tuple[str, bytes, str]] = []
+        unit = config.unit(planned.unit_id) if planned.unit_id else None
+        if planned.kind in ("ack", "rejection"):
+            assert unit is not None and planned.message_key is not None
+            message = self.messages[planned.message_key]
+            to = _reply_to(message, unit.emails)
+            in_reply_to = message.message_id
+            if planned.kind == "ack":
+                context = content.ack_context(
+                    config, campaign, unit, message, self._submission(message)
+                )
+            else:
+                context = content.rejection_context(config, campaign, unit, message)
+        elif planned.kind in ("reminder", "escalation"):
+            assert unit is not None
+            to = unit.emails
+            sent = reconcile.reminders_sent(ledger_entries(status.mails), campaign.id, unit.id)
+            context = content.reminder_context(config, campaign, status, unit, self.now, sent)
+            if planned.kind == "escalation":
+                cc = unit.escalation_cc
+        elif planned.kind == "upstream":
+            to, cc = campaign.upstream.to, campaign.upstream.cc
+            name = f"{campaign.id}-zonal-report.xlsx"
+            report = consolidation(config, self.app.store, campaign)
+            attachments.append((name, consolidation_bytes(report, config.zone.tzinfo), XLSX))
+            context = content.upstream_context(config, campaign, status, name)
+        else:
+            to = campaign.digest.to or config.zone.admins
+            upcoming = reconcile.upcoming(
+                self.plan, status.units, ledger_entries(status.mails), self.now
+            )
+            context = content.digest_context(config, campaign, status, upcoming, self.now)
+        rendered = self.app.templates.render(planned.kind, context)
+        message_id = content.message_id_for(planned.key, config.outgoing.from_)
+        msg = content.compose(
+            rendered,
+            sender=config.outgoing.from_,
+            to=to,
+            cc=cc,
+            message_id=message_id,
+            date_sent=self.now,
+            in_reply_to=in_reply_to,
+            attachments=attachments,
+        )
+        record = MailRecord(
+            key=planned.key,
+            campaign_id=campaign.id,
+            kind=planned.kind,
+            unit_id=planned.unit_id,
+            step=planned.step,
+            message_id=message_id,
+            state="planned",
+            planned_at=self.now,
+            sent_at=None,
+            attempts=0,
+            last_error=None,
+            message_key=planned.message_key,
+            subject=rendered.subject,
+            sender=config.outgoing.from_address,
+            recipients=(*to, *cc),
+        )
+        return Draft(record, msg.as_bytes(), rendered.text, rendered.html, cc)
+
+    def _submission(self, message: MessageRecord) -> Submission:
+        return self.submissions[message.key]
+
+
+def _reply_to(message: MessageRecord, unit_emails: tuple[str, ...]) -> tuple[str, ...]:
+    """The unit address that wrote; for a forwarded or assigned report, all the unit's addresses."""
+    if message.from_address and message.from_address in unit_emails:
+        return (message.from_address,)
+    return unit_emails
+
+
+def drafts_due(app: App, now: datetime) -> list[Draft]:
+    """Every mail due by `now` that the ledger does not hold, rendered."""
+    drafts: list[Draft] = []
+    for campaign in app.config.campaigns:
+        drafter = _Drafter(app, campaign, now)
+        drafts.extend(drafter.draft(p) for p in drafter.due())
+    return drafts
+
+
+def queue_due(app: App, now: datetime) -> list[Draft]:
+    """Render and store every mail now due; returns those newly added to the ledger."""
+    return [d for d in drafts_due(app, now) if app.store.plan_mail(d.mail, d.content)]
+
+
+def queue_upstream(
+    app: App, campaign: Campaign, now: datetime, force: bool = False
+) -> Draft | None:
+    """Queue the upstream report now: once, or with `force` a new copy (None if queued before)."""
+    existing = [m for m in app.store.mails(campaign.id) if m.kind == "upstream"]
+    key = reconcile.upstream_key(campaign.id, copy=len(existing) if force and existing else 0)
+    if not force and any(m.key == key for m in existing):
+        return None
+    planned = PlannedMail(key, "upstream", campaign.id, None, now)
+    draft = _Drafter(app, campaign, now).draft(planned)
+    return draft if app.store.plan_mail(draft.mail, draft.content) else None
+
+
+def preview(app: App, campaign: Campaign, kind: str, unit_id: str | None, now: datetime) -> Draft:
+    """Render one mail of a kind with the real data, without storing it."""
+    drafter = _Drafter(app, campaign, now)
+    unit_kinds = ("ack", "rejection", "reminder", "escalation")
+    if kind in unit_kinds and unit_id is None:
+        raise UsageError(f"a {kind} is written to a unit: give --unit")
+    if unit_id is not None and unit_id not in {u.id for u in app.config.units}:
+        raise UsageError(f"unknown unit {unit_id!r}")
+    message_key = None
+    if kind in ("ack", "rejection"):
+        wanted = "accepted" if kind == "ack" else "needs_review"
+        candidates = [
+            m for m in drafter.messages.values() if m.unit_id == unit_id and m.outcome == wanted
+        ]
+        if not candidates:
+            what = "report" if kind == "ack" else "unreadable report"
+            raise UsageError(f"no {what} from {unit_id} has been received to answer")
+        message_key = max(candidates, key=lambda m: m.received_at).key
+    planned = PlannedMail(
+        f"preview:{kind}:{unit_id}",
+        cast(Kind, kind),
+        campaign.id,
+        unit_id,
+        now,
+        message_key=message_key,
+    )
+    return drafter.draft(planned)
+
+
+def next_tick(app: App, now: datetime) -> datetime | None:
+    """The earliest time after `now` at which some campaign has something to send."""
+    times = []
+    for campaign in app.config.campaigns:
+        status = campaign_status(app.config, app.store, campaign, now)
+        plan = campaign_plan(app.config, campaign)
+        at = reconcile.next_tick(plan, status.units, ledger_entries(status.mails), now)
+        if at is not None:
+            times.append(at)
+    return min(times, default=None)

@@ -1,0 +1,76 @@
+"""`anupalan run`: the cycle on a schedule until told to stop.
+
+APScheduler only decides *when* a cycle runs: on the poll interval, and at the
+next time the reconciler says something falls due. Missed runs are coalesced
+into one, so a laptop waking from sleep or a restart does not flood anyone.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from daemon.bootstrap import App
+from daemon.errors import AnupalanError
+from daemon.services.cycle import run_once
+from daemon.services.notify import next_tick
+
+log = structlog.get_logger("anupalan.service")
+
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+def run_forever(app: App, stop: threading.Event) -> None:
+    """Run cycles until `stop` is set; the cycle in progress is finished first."""
+    tz = app.config.zone.tzinfo
+    scheduler = BackgroundScheduler(
+        timezone=tz,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+    )
+    one_at_a_time = threading.Lock()
+
+    def cycle() -> None:
+        with one_at_a_time:
+            if stop.is_set():
+                return
+            now = datetime.now(tz)
+            try:
+                report = run_once(app, now)
+                log.info(
+                    "cycle_done",
+                    ingested=len(report.ingested),
+                    queued=len(report.queued),
+                    delivered=sum(d.outcome == "sent" for d in report.delivered),
+                )
+                upcoming = next_tick(app, now)
+            except AnupalanError as exc:
+                # The mailbox or the disk may recover by the next poll; keep running.
+                log.error("cycle_failed", error=str(exc))
+                return
+            if upcoming is not None:
+                scheduler.add_job(
+                    cycle, DateTrigger(upcoming, timezone=tz), id="tick", replace_existing=True
+                )
+                log.info("next_tick", at=upcoming.isoformat())
+
+    interval = app.config.service.poll_interval
+    scheduler.add_job(
+        cycle,
+        IntervalTrigger(seconds=interval, timezone=tz),
+        id="poll",
+        next_run_time=datetime.now(tz),
+    )
+    scheduler.start()
+    log.info("service_started", poll_interval=interval)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    log.info("service_stopped")
