@@ -144,3 +144,13 @@ class Submission:
     files: tuple[str, ...]
     rows: tuple[OfficerRow, ...]
     problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much an attachment may ask of the reader before it is refused as too large."""
+
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_uncompressed_bytes: int = 128 * 1024 * 1024
+    max_cells: int = 2_000_000
+    max_files_in_archive: int = 50
