@@ -21,8 +21,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.cell import column_index_from_string
 
-from daemon.core.models import CellValue, ParsedReport, RawRow, RawSheet, RawWorkbook, ReportFormat
-from daemon.core.report_mapper import map_report
+from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
 from daemon.errors import UnreadableFile
 
 DEFAULT_MAX_CELLS = 2_000_000
@@ -87,20 +86,11 @@ def read_xlsx(
     try:
         too_many = sum(ws.max_row * ws.max_column for ws in workbook.worksheets)
         if too_many > max_cells:
-            raise UnreadableFile(file_name, _too_large(max_cells))
+            raise UnreadableFile(file_name, too_many_cells(max_cells))
         sheets = tuple(_read_sheet(ws) for ws in workbook.worksheets)
     finally:
         workbook.close()
     return RawWorkbook(file=file_name, sheets=sheets)
-
-
-def parse_report(data: bytes, file_name: str, fmt: ReportFormat) -> ParsedReport:
-    """An attachment read as a report in `fmt`; an unreadable file gives `readable=False`."""
-    try:
-        workbook = read_xlsx(data, file_name)
-    except UnreadableFile as exc:
-        return ParsedReport(file=file_name, readable=False, reason=exc.reason)
-    return map_report(workbook, fmt)
 
 
 def _check_container(data: bytes, file_name: str) -> None:
@@ -133,13 +123,13 @@ def _check_size(data: bytes, file_name: str, max_cells: int, max_uncompressed_by
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise UnreadableFile(file_name, NOT_XLSX)
             if sum(info.file_size for info in infos) > max_uncompressed_bytes:
-                raise UnreadableFile(file_name, _too_large(max_cells))
+                raise UnreadableFile(file_name, too_many_cells(max_cells))
             merged = 0
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     merged += _merged_area(archive.read(info))
             if merged > max_cells:
-                raise UnreadableFile(file_name, _too_large(max_cells))
+                raise UnreadableFile(file_name, too_many_cells(max_cells))
     except _ARCHIVE_ERRORS as exc:
         raise UnreadableFile(file_name, DAMAGED) from exc
 
@@ -155,7 +145,7 @@ def _merged_area(sheet_xml: bytes) -> int:
     return area
 
 
-def _too_large(max_cells: int) -> str:
+def too_many_cells(max_cells: int) -> str:
     return (
         f"the file is too large to be a report (more than {max_cells:,} cells);"
         " please send only the report sheet"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from daemon.adapters.spreadsheet_xlsx import parse_report, read_xlsx
+from daemon.adapters.spreadsheet_xlsx import read_xlsx
+from daemon.adapters.spreadsheets import parse_attachment
 from daemon.core.models import OfficerRow, Problem
 from daemon.errors import UnreadableFile
 from daemon.formats import builtin_formats
@@ -100,7 +101,7 @@ def test_read_xlsx_gives_every_sheet_with_rows_numbered_as_excel_shows_them(
 
 
 def test_parse_report_reads_a_unit_reply_row_by_row(tmp_path: Path) -> None:
-    report = parse_report(unit_report(tmp_path), "Chennai North.xlsx", UNIT)
+    report = parse_attachment(unit_report(tmp_path), "Chennai North.xlsx", UNIT)[0]
 
     assert report.readable
     assert report.sheets_used == ("Division I", "Division II")
@@ -147,7 +148,7 @@ def test_numbers_written_as_floats_lose_their_decimal_point(tmp_path: Path) -> N
     assert raw.sheets[0].rows[1].cells == (40123.0, "R. Selvam", 9876543210.0)
     assert isinstance(raw.sheets[0].rows[1].cells[0], float)
 
-    report = parse_report(data, "floats.xlsx", UNIT)
+    report = parse_attachment(data, "floats.xlsx", UNIT)[0]
     assert [(r.employee_code, r.mobile) for r in report.rows] == [("40123", "9876543210")]
 
 
@@ -185,7 +186,7 @@ def test_a_workbook_with_only_a_cover_sheet_is_unreadable_with_a_reason(tmp_path
     ws = wb.active
     assert ws is not None
     ws["A1"] = "Please find the report enclosed."
-    report = parse_report(save(wb, tmp_path / "letter.xlsx"), "letter.xlsx", UNIT)
+    report = parse_attachment(save(wb, tmp_path / "letter.xlsx"), "letter.xlsx", UNIT)[0]
     assert not report.readable
     assert report.reason == (
         "no table with the columns Sl. No, Employee Code, Name of the Officer, Designation, "
@@ -252,9 +253,6 @@ def test_unreadable_files_say_why(
     assert raised.value.file == name
     assert raised.value.reason == reason
 
-    report = parse_report(data, name, UNIT)
-    assert (report.file, report.readable, report.reason, report.rows) == (name, False, reason, ())
-
 
 def test_a_workbook_with_more_cells_than_allowed_is_too_large(tmp_path: Path) -> None:
     wb = Workbook()
@@ -292,7 +290,7 @@ def test_problems_locate_the_cell_a_clerk_must_fix(tmp_path: Path) -> None:
     ws.append(["Compliance report"])
     ws.append(["Employee Code", "Name of the Officer", "Email ID"])
     ws.append([40123, "R. Selvam", "selvam at gov dot in"])
-    report = parse_report(save(wb, tmp_path / "r.xlsx"), "r.xlsx", UNIT)
+    report = parse_attachment(save(wb, tmp_path / "r.xlsx"), "r.xlsx", UNIT)[0]
     assert report.problems == (
         Problem(
             message="this is not a valid email address",
