@@ -16,6 +16,7 @@ Field = Literal[
     "email",
     "status",
     "completion_date",
+    "certificate",
     "remarks",
 ]
 FIELDS: tuple[Field, ...] = (
@@ -27,7 +28,14 @@ FIELDS: tuple[Field, ...] = (
     "email",
     "status",
     "completion_date",
+    "certificate",
     "remarks",
+)
+
+# The columns that describe an officer, which a prescribed format prints;
+# status, dates, certificates and remarks are columns units may add.
+PRESCRIBED_FIELDS: frozenset[Field] = frozenset(
+    {"serial", "employee_code", "name", "designation", "mobile", "email"}
 )
 
 CellValue = str | int | float | bool | None | object

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,6 +43,20 @@ def normalise_header(text: object) -> str:
     return _HEADER_PUNCTUATION.sub(" ", str(text).lower()).strip()
 
 
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
+def header_without_notes(text: object) -> str:
+    """A header with its bracketed notes removed, normalised as by `normalise_header`.
+
+    "Name of the Officer (in capitals)" gives "name of the officer" and
+    "Contact No. (Mobile)" gives "contact no".
+    """
+    if text is None:
+        return ""
+    return normalise_header(_BRACKETED.sub(" ", str(text)))
+
+
 def cell_text(value: object) -> str | None:
     """A cell value as a person sees it in the sheet, white space collapsed; None when empty.
 
@@ -71,14 +84,20 @@ def cell_text(value: object) -> str | None:
 def employee_code(value: object) -> str | None:
     """The employee code as written, stripped; a number loses its ".0"; None when empty.
 
-    Placeholders such as "NA", "Nil" or "-" count as empty, so that officers
-    without a code are reported as missing one rather than as sharing the
-    code "NA".
+    Text such as "40123.0" is a whole number that went through a program that
+    wrote it as a float, and loses its ".0" too. Placeholders such as "NA",
+    "Nil" or "-" count as empty, so that officers without a code are
+    reported as missing one rather than as sharing the code "NA".
     """
     text = cell_text(value)
     if text is None or _is_placeholder(text):
         return None
+    if _WHOLE_NUMBER_AS_FLOAT.match(text):  # "40123.0", from a program that wrote a float
+        return text.partition(".")[0]
     return text
+
+
+_WHOLE_NUMBER_AS_FLOAT = re.compile(r"^\d+\.0+$")
 
 
 def name(value: object) -> str | None:
@@ -104,6 +123,7 @@ _MOBILE_LABEL = re.compile(
     r"^(?:mob(?:ile)?|ph(?:one)?|cell|tel|contact|m|p)\s*(?:no|number)?\s*[.:\-]*\s*",
     re.IGNORECASE,
 )
+_MOBILE_NOTE = re.compile(r"\([^()\d]*\)")  # "(O)", "(Personal)", "(WhatsApp)"
 _MOBILE_ALTERNATIVES = re.compile(r"\s*(?:[,;/&\n]|\bor\b)\s*", re.IGNORECASE)
 _DECIMAL_NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
@@ -112,9 +132,10 @@ def mobile(value: object) -> MobileResult:
     """The 10-digit Indian mobile number in a cell.
 
     Accepts numbers (including floats such as 9876543210.0 or 9.87654321E9)
-    and text with spaces, dashes, dots or brackets and a leading +91, 91 or 0.
-    Where a cell holds several numbers ("98765 43210 / 94430 12345") the
-    first valid one is taken. An empty cell gives no number and no problem.
+    and text with spaces, dashes, dots or brackets, a leading +91, 91 or 0, and
+    a note such as "(O)". Where a cell holds several numbers ("98765 43210 /
+    94430 12345", or one per line) the first valid one is taken. An empty
+    cell gives no number and no problem.
     """
     if value is None or isinstance(value, bool):
         return MobileResult(None, None if value is None else MOBILE_NOT_A_NUMBER_MESSAGE)
@@ -129,14 +150,22 @@ def mobile(value: object) -> MobileResult:
     text = cell_text(value)
     if text is None or _is_placeholder(text):
         return MobileResult(None, None)
-    results = [_mobile_from_text(part) for part in _MOBILE_ALTERNATIVES.split(text) if part]
+    # Split before white space is collapsed: a line break inside the cell
+    # (Alt+Enter) separates two numbers as a slash or a comma does.
+    parts = [p for part in _MOBILE_ALTERNATIVES.split(str(value)) if (p := cell_text(part))]
+    results = [_mobile_from_text(part) for part in parts]
     if not results:
         return MobileResult(None, None)
-    return next((r for r in results if r.number is not None), results[0])
+    found = next((r for r in results if r.number is not None), None)
+    if found is None and len(parts) > 1:
+        whole = _mobile_from_text(text)  # "98765\n43210": one number broken over two lines
+        found = whole if whole.number is not None else None
+    return found or results[0]
 
 
 def _mobile_from_text(text: str) -> MobileResult:
-    text = _MOBILE_LABEL.sub("", text, count=1).strip()
+    text = _MOBILE_NOTE.sub(" ", text)
+    text = _MOBILE_LABEL.sub("", text.strip(), count=1).strip()
     digits = _MOBILE_SEPARATORS.sub("", text)
     as_written = (
         _mobile_from_digits(digits)
@@ -175,6 +204,11 @@ class EmailResult:
     address: str | None
     problem: str | None = None
 
+    @property
+    def government(self) -> bool:
+        """Whether the address is on gov.in or nic.in (False when there is no address)."""
+        return self.address is not None and is_government_email(self.address)
+
 
 _EMAIL = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -193,8 +227,9 @@ def email(value: object) -> EmailResult:
 
     Addresses written the way government web pages print them
     ("r.selvam[at]gov[dot]in") are accepted. Where a cell holds several
-    addresses the first valid one is taken. An empty cell gives no address
-    and no problem.
+    addresses ("a@gov.in; b@gmail.com") the first government (gov.in or
+    nic.in) address is taken, else the first valid one. An empty cell gives
+    no address and no problem.
     """
     text = cell_text(value)
     if text is None or _is_placeholder(text):
@@ -209,10 +244,10 @@ def email(value: object) -> EmailResult:
     parts = [p for p in _EMAIL_ALTERNATIVES.split(text) if p]
     if sum("@" in p for p in parts) > 1:
         candidates = [_clean_address(p) for p in parts if "@" in p]
-    for candidate in candidates:
-        if _EMAIL.match(candidate):
-            return EmailResult(candidate, None)
-    return EmailResult(None, EMAIL_MESSAGE)
+    valid = [candidate for candidate in candidates if _EMAIL.match(candidate)]
+    if not valid:
+        return EmailResult(None, EMAIL_MESSAGE)
+    return EmailResult(next((a for a in valid if is_government_email(a)), valid[0]), None)
 
 
 def _clean_address(text: str) -> str:
@@ -259,6 +294,9 @@ _NOT_COMPLETED = frozenset(
         "not started",
         "not yet completed",
         "yet to complete",
+        "yet to be completed",
+        "not yet",
+        "awaited",
         "no not completed",
     }
 )
@@ -289,11 +327,121 @@ def completion_status(value: object) -> bool | None:
     return None
 
 
-def _collapse(text: str) -> str:
-    text = "".join(
-        ch for ch in text.translate(_INVISIBLE) if ch.isspace() or unicodedata.category(ch) != "Cc"
+DATE_MESSAGE = "this is not a date; write the date of completion as DD.MM.YYYY"
+
+# Excel counts days from 30 December 1899. Serial numbers outside this century
+# are not dates anyone completed a course on, so they are taken as mistakes.
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_FIRST_SERIAL = (dt.date(2000, 1, 1) - _EXCEL_EPOCH).days
+_LAST_SERIAL = (dt.date(2099, 12, 31) - _EXCEL_EPOCH).days
+
+_MONTHS = {
+    word: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
     )
-    return " ".join(text.split())
+    for word in names
+}
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[./\-]\s*(\d{1,2})\s*[./\-]\s*(\d{4}|\d{2})$")
+_YEAR_MONTH_DAY = re.compile(
+    r"^(\d{4})[./\-](\d{1,2})[./\-](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
+_DAY_NAME_YEAR = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?[\s.,\-/]*([a-z]{3,9})[\s.,\-/]*(\d{4}|\d{2})$"
+)
+_NAME_DAY_YEAR = re.compile(r"^([a-z]{3,9})[\s.\-]*(\d{1,2})(?:st|nd|rd|th)?[\s,.\-]*(\d{4})$")
+
+
+@dataclass(frozen=True)
+class DateResult:
+    """A date in a cell, or what is wrong with the value; both None when empty."""
+
+    date: dt.date | None
+    problem: str | None = None
+
+
+def completion_date(value: object) -> DateResult:
+    """The date a date cell holds.
+
+    Accepts dates, Excel serial numbers (45040 is 24 April 2023), and text as
+    Indian offices write dates: day first ("21.04.2023", "21/4/23",
+    "21-Apr-2023", "21st April, 2023"), or year first ("2023-04-21").
+    Nothing here knows today's date, so a date in the future is still a date.
+    """
+    if value is None:
+        return DateResult(None, None)
+    if isinstance(value, dt.datetime):
+        return DateResult(value.date(), None)
+    if isinstance(value, dt.date):
+        return DateResult(value, None)
+    if isinstance(value, bool):
+        return DateResult(None, DATE_MESSAGE)
+    if isinstance(value, int | float):
+        return _date_from_serial(float(value))
+    text = cell_text(value)
+    if text is None or _is_placeholder(text):
+        return DateResult(None, None)
+    if _DECIMAL_NUMBER.match(text):
+        return _date_from_serial(float(text))
+    return _date_from_text(text.lower())
+
+
+def _date_from_serial(serial: float) -> DateResult:
+    if not math.isfinite(serial) or not _FIRST_SERIAL <= serial <= _LAST_SERIAL:
+        return DateResult(None, DATE_MESSAGE)
+    return DateResult(_EXCEL_EPOCH + dt.timedelta(days=int(serial)), None)
+
+
+def _date_from_text(text: str) -> DateResult:
+    day: int | str
+    month: int | str
+    if found := _DAY_MONTH_YEAR.match(text):
+        day, month, year = found.groups()
+    elif found := _YEAR_MONTH_DAY.match(text):
+        year, month, day = found.groups()
+    elif found := _DAY_NAME_YEAR.match(text):
+        day, month_name, year = found.groups()
+        month = _MONTHS.get(month_name, 0)
+    elif found := _NAME_DAY_YEAR.match(text):
+        month_name, day, year = found.groups()
+        month = _MONTHS.get(month_name, 0)
+    else:
+        return DateResult(None, DATE_MESSAGE)
+    full_year = int(year) + 2000 if len(year) == 2 else int(year)
+    try:
+        return DateResult(dt.date(full_year, int(month), int(day)), None)
+    except ValueError:
+        return DateResult(None, DATE_MESSAGE)
+
+
+def certificate(value: object) -> str | None:
+    """A certificate number as written, white space collapsed; None when empty or a placeholder."""
+    text = cell_text(value)
+    if text is None or _is_placeholder(text):
+        return None
+    return text
+
+
+# Control characters (Unicode category Cc) other than white space.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(_CONTROL.sub("", text.translate(_INVISIBLE)).split())
 
 
 def _is_placeholder(text: str) -> bool:

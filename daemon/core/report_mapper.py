@@ -3,21 +3,53 @@
 `map_report` is pure: the spreadsheet reader turns an attachment into a
 `RawWorkbook`, and everything about what the cells mean is decided here.
 
-On each visible sheet the header row is the row among the first
-`HEADER_SEARCH_ROWS` that matches the most columns of the format (at least
-two, one of them required); titles and letter-heads above it are ignored,
-columns may come in any order and unknown columns are ignored. Every sheet
-with a header row contributes its officer rows; a sheet without one (a cover
-sheet, instructions) is passed over.
+The header. On each visible sheet the header is looked for among the first
+`HEADER_SEARCH_ROWS` rows: each row on its own, and each row read together
+with the row below it (a header over two rows, or with merged group cells
+such as "Officer details" above "Employee Code | Name | Designation"). The
+candidate naming the most columns of the format wins (at least two, one of
+them required); titles and letter-heads above it are ignored, columns may
+come in any order and unknown columns are ignored. A header cell names a
+column when, ignoring case, spacing and punctuation, it is
+
+1. the column's header or one of its synonyms ("S.No.", "Emp. Code");
+2. that once a bracketed note is removed ("Name of the Officer (in capitals)");
+3. a header or synonym of two or more words followed by more words
+   ("Email ID of the officer"), or one written first in a list of
+   alternatives ("Mobile / WhatsApp No.").
+
+A better kind of match always wins the column: a column matched exactly is
+never displaced by a looser match, and a one-word synonym such as "Name" is
+never stretched to cover "Name of the Commissionerate".
+
+The rows. Below the header, rows that are not officers are passed over:
+hidden and blank rows, the header printed again, the column numbering row,
+total rows, section headings, and the signature block (Sd/-, the signing
+officer's name and designation, Station, Place, Date). Every sheet with a
+header contributes its officer rows; a sheet without one (a cover sheet,
+instructions) is passed over.
+
+Completion. A status column decides who completed (where the status is left
+empty, a filled date of completion or certificate still says completed).
+Without one, a date of completion or a certificate number in the row means
+completed, and an empty one means not. Without any of these columns every
+officer listed counts as completed (the format asks for completed officers
+only).
+
+Identity. An officer is known by the employee code, else the e-mail address,
+else the name with the designation; an officer listed twice is reported on
+the later row, and both rows are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from daemon.core import normalise
 from daemon.core.models import (
+    PRESCRIBED_FIELDS,
     CellValue,
     Column,
     Field,
@@ -36,11 +68,10 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 2
 """A header row names at least this many of the format's columns."""
 
-# The columns that describe an officer. A prescribed format prints these;
-# status, dates and remarks are columns units may add.
-_PRESCRIBED_FIELDS: frozenset[Field] = frozenset(
-    {"serial", "employee_code", "name", "designation", "mobile", "email"}
-)
+# How closely a header cell names a column; a closer match wins the column.
+EXACT = 3
+WITHOUT_NOTES = 2
+LOOSE = 1
 
 STATUS_UNCLEAR_MESSAGE = "the status is not clear; write Completed or Not completed"
 NAME_MISSING_MESSAGE = "the officer's name is missing"
@@ -54,14 +85,75 @@ _MISSING_VALUE_MESSAGES: Mapping[Field, str] = {
 
 
 @dataclass(frozen=True)
+class HeaderHit:
+    """The column a header cell names, and how closely (`EXACT`, `WITHOUT_NOTES`, `LOOSE`)."""
+
+    field: Field
+    quality: int
+
+
+_HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
+
+
+class HeaderLookup:
+    """Which column of a format a header cell names, as units write headers."""
+
+    def __init__(self, fmt: ReportFormat) -> None:
+        exact: dict[str, Field] = {}
+        for column in fmt.columns:
+            for text in (column.header, *column.synonyms):
+                key = normalise.normalise_header(text)
+                if key:
+                    # Where two columns share a synonym, the earlier column wins.
+                    exact.setdefault(key, column.field)
+        self._exact = exact
+        # Only headers of two or more words may begin a longer header: "name"
+        # alone would claim "Name of the Commissionerate".
+        phrases: dict[str, list[tuple[str, Field]]] = {}
+        for key, field_name in sorted(exact.items(), key=lambda kf: -len(kf[0])):
+            first, _, rest = key.partition(" ")
+            if rest:
+                phrases.setdefault(first, []).append((key, field_name))
+        self._phrases = phrases  # by first word, longest first
+
+    def match(self, value: object) -> HeaderHit | None:
+        """The column a header cell names, or None; only text cells name columns."""
+        if not isinstance(value, str):
+            return None
+        key = normalise.normalise_header(value)
+        if not key:
+            return None
+        if key in self._exact:
+            return HeaderHit(self._exact[key], EXACT)
+        bare = normalise.header_without_notes(value)
+        if bare in self._exact:
+            return HeaderHit(self._exact[bare], WITHOUT_NOTES)
+        for text in dict.fromkeys((key, bare)):
+            for phrase, field_name in self._phrases.get(text.partition(" ")[0], ()):
+                if text.startswith(phrase + " "):
+                    return HeaderHit(field_name, LOOSE)
+        alternatives = _HEADER_ALTERNATIVES.split(value, maxsplit=1)
+        if len(alternatives) > 1:
+            first = normalise.header_without_notes(alternatives[0])
+            if first in self._exact:
+                return HeaderHit(self._exact[first], LOOSE)
+        return None
+
+
+@dataclass(frozen=True)
 class HeaderMatch:
-    """Where a sheet's header row is and which cell holds which column."""
+    """Where a sheet's header is and which cell holds which column."""
 
     row: int
+    """The header row; for a header over two rows, the lower one. Data starts below it."""
     positions: Mapping[Field, int]
     """Field -> 0-based cell index in the sheet's rows."""
     headers: Mapping[Field, str]
     """Field -> the header as written in this sheet, white space collapsed."""
+    quality: int = 0
+    """The sum of how closely each header cell names its column."""
+    printed: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
+    """Each header row's cells, normalised, to recognise the header printed again."""
 
     def has(self, field_name: Field) -> bool:
         return field_name in self.positions
@@ -72,10 +164,14 @@ class HeaderMatch:
             return None
         return row.cells[index]
 
+    @property
+    def score(self) -> tuple[int, int]:
+        return len(self.positions), self.quality
+
 
 def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
     """The officer rows and problems a workbook holds when read as a report in `fmt`."""
-    lookup = _header_lookup(fmt)
+    lookup = HeaderLookup(fmt)
     matches: list[tuple[RawSheet, HeaderMatch]] = []
     for sheet in workbook.sheets:
         if sheet.hidden:
@@ -92,7 +188,7 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
         sheet_rows, sheet_problems = _map_sheet(workbook.file, sheet, match, fmt, lookup)
         rows.extend(sheet_rows)
         problems.extend(sheet_problems)
-    problems.extend(_duplicate_codes(rows, {sheet.name: match for sheet, match in matches}))
+    problems.extend(_duplicate_officers(rows, {sheet.name: match for sheet, match in matches}))
     if not rows:
         sheet, match = matches[0]
         problems.append(
@@ -114,84 +210,180 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
 
 
 def find_header(
-    sheet: RawSheet, fmt: ReportFormat, lookup: Mapping[str, Field] | None = None
+    sheet: RawSheet, fmt: ReportFormat, lookup: HeaderLookup | None = None
 ) -> HeaderMatch | None:
-    """The header row of a sheet, or None when no row near the top looks like one.
+    """The header of a sheet, or None when nothing near the top looks like one.
 
-    The best row is the one naming the most of the format's columns; on a
-    tie the upper row wins.
+    Each row is tried on its own and together with the row below it; the
+    candidate naming the most of the format's columns wins, then the one
+    naming them most closely; on a tie the upper candidate wins.
     """
-    lookup = _header_lookup(fmt) if lookup is None else lookup
+    lookup = HeaderLookup(fmt) if lookup is None else lookup
     required = {c.field for c in fmt.columns if c.required}
+    rows = [
+        _without_hidden_columns(row, sheet.hidden_columns)
+        for row in sheet.rows
+        if row.number <= HEADER_SEARCH_ROWS
+    ]
     best: HeaderMatch | None = None
-    for row in sheet.rows:
-        if row.number > HEADER_SEARCH_ROWS:
-            continue
-        match = _match_header_cells(row, sheet.hidden_columns, lookup)
-        if not _is_header(match, required):
-            continue
-        if best is None or len(match.positions) > len(best.positions):
-            best = match
+    for index, upper in enumerate(rows):
+        lower = rows[index + 1] if index + 1 < len(rows) else None
+        candidates: list[HeaderMatch | None] = [_match_one_row(upper, lookup)]
+        if lower is not None and lower.number == upper.number + 1 and _may_be_header(lower):
+            candidates.append(_match_two_rows(upper, lower, lookup))
+        for candidate in candidates:
+            if candidate is None or not _is_header(candidate, required):
+                continue
+            if best is None or candidate.score > best.score:
+                best = candidate
     return best
 
 
-def _header_lookup(fmt: ReportFormat) -> dict[str, Field]:
-    """Normalised header text -> field; where two columns share a synonym, the earlier wins."""
-    lookup: dict[str, Field] = {}
-    for column in fmt.columns:
-        for text in (column.header, *column.synonyms):
-            key = normalise.normalise_header(text)
-            if key:
-                lookup.setdefault(key, column.field)
-    return lookup
+def _match_one_row(row: RawRow, lookup: HeaderLookup) -> HeaderMatch:
+    cells = [(index, value, lookup.match(value)) for index, value in enumerate(row.cells)]
+    return _header_match(row.number, cells, (_printed(row),))
 
 
-def _match_header_cells(
-    row: RawRow, hidden_columns: frozenset[int], lookup: Mapping[str, Field]
+def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> HeaderMatch | None:
+    """A header written over two rows, or None when the lower row reads as data.
+
+    Per column: the lower cell if it names a column, else the upper one (a
+    group title merged across its columns, or a header merged down over both
+    rows), else the two read as one ("Employee" over "Code"). The lower row
+    of a header names columns, alone or with the cell above it; a row whose
+    cells mostly do not ("1 | E-123 | R. Selvam | Completed") is the first
+    officer, not a header.
+    """
+    cells: list[tuple[int, CellValue, HeaderHit | None]] = []
+    named = unnamed = 0
+    for index in range(max(len(upper.cells), len(lower.cells))):
+        top = upper.cells[index] if index < len(upper.cells) else None
+        bottom = lower.cells[index] if index < len(lower.cells) else None
+        joined = f"{top} {bottom}" if isinstance(top, str) and isinstance(bottom, str) else None
+        joined_hit = lookup.match(joined)
+        if (hit := lookup.match(bottom)) is not None:
+            cells.append((index, bottom, hit))
+        elif (hit := lookup.match(top)) is not None:
+            cells.append((index, top, hit))
+        elif joined is not None:
+            cells.append((index, joined, joined_hit))
+        if normalise.cell_text(bottom) is not None:
+            reads_as_header = lookup.match(bottom) is not None or (
+                joined_hit is not None and joined_hit.quality >= WITHOUT_NOTES
+            )
+            named += reads_as_header
+            unnamed += not reads_as_header
+    if unnamed > named:
+        return None
+    return _header_match(lower.number, cells, (_printed(upper), _printed(lower)))
+
+
+def _header_match(
+    number: int,
+    cells: Iterable[tuple[int, CellValue, HeaderHit | None]],
+    printed: tuple[tuple[str, ...], ...],
 ) -> HeaderMatch:
-    positions: dict[Field, int] = {}
-    headers: dict[Field, str] = {}
-    for index, value in enumerate(row.cells):
-        if index in hidden_columns or not isinstance(value, str):
+    """Each column goes to the cell naming it most closely; on a tie the leftmost."""
+    best: dict[Field, tuple[int, CellValue, int]] = {}
+    for index, value, hit in cells:
+        if hit is None:
             continue
-        field_name = lookup.get(normalise.normalise_header(value))
-        if field_name is not None and field_name not in positions:
-            positions[field_name] = index
-            headers[field_name] = normalise.cell_text(value) or value
-    return HeaderMatch(row=row.number, positions=positions, headers=headers)
+        held = best.get(hit.field)
+        if held is None or hit.quality > held[2]:
+            best[hit.field] = (index, value, hit.quality)
+    return HeaderMatch(
+        row=number,
+        positions={f: index for f, (index, _, _) in best.items()},
+        headers={f: normalise.cell_text(value) or str(value) for f, (_, value, _) in best.items()},
+        quality=sum(quality for _, _, quality in best.values()),
+        printed=printed,
+    )
+
+
+def _printed(row: RawRow) -> tuple[str, ...]:
+    return tuple(normalise.normalise_header(v) if isinstance(v, str) else "" for v in row.cells)
+
+
+_LONG_NUMBER = re.compile(r"\d{5}")
+
+
+def _may_be_header(row: RawRow) -> bool:
+    """Whether a row could be the lower row of a header: text, and nothing that looks like data."""
+    texts = 0
+    for value in row.cells:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        if "@" in value or _LONG_NUMBER.search(value):
+            return False
+        texts += bool(value.strip())
+    return texts > 0
 
 
 def _is_header(match: HeaderMatch, required: set[Field]) -> bool:
     return len(match.positions) >= MIN_HEADER_MATCHES and bool(required & match.positions.keys())
 
 
+@dataclass(frozen=True)
+class SeenRow:
+    """A row below the header as a person sees it: hidden columns blank, each cell as text."""
+
+    raw: RawRow
+    texts: tuple[str | None, ...]
+    """Each cell as `normalise.cell_text` writes it; None when empty."""
+
+    @classmethod
+    def of(cls, row: RawRow, hidden_columns: frozenset[int]) -> SeenRow:
+        raw = _without_hidden_columns(row, hidden_columns)
+        return cls(raw, tuple(normalise.cell_text(value) for value in raw.cells))
+
+    @property
+    def written(self) -> list[str]:
+        """The non-empty cells, left to right."""
+        return [text for text in self.texts if text is not None]
+
+    def text(self, match: HeaderMatch, field_name: Field) -> str | None:
+        index = match.positions.get(field_name)
+        return None if index is None or index >= len(self.texts) else self.texts[index]
+
+
 # Rows below the header that are not officer rows. Each test looks at one
 # row on its own; the first that applies decides.
-RowTest = Callable[[RawRow, HeaderMatch, Mapping[str, Field]], bool]
+RowTest = Callable[[SeenRow, HeaderMatch, HeaderLookup], bool]
 
 
-def _is_hidden(row: RawRow, match: HeaderMatch, lookup: Mapping[str, Field]) -> bool:
-    return row.hidden
+def _is_hidden(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+    return row.raw.hidden
 
 
-def _is_blank(row: RawRow, match: HeaderMatch, lookup: Mapping[str, Field]) -> bool:
-    return all(normalise.cell_text(value) is None for value in row.cells)
+def _is_blank(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+    return not row.written
 
 
-def _is_repeated_header(row: RawRow, match: HeaderMatch, lookup: Mapping[str, Field]) -> bool:
+def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """The header printed again lower down, as when tables are pasted one under another."""
     repeated = [
         field_name
         for field_name in match.positions
-        if isinstance(value := match.cell(row, field_name), str)
-        and lookup.get(normalise.normalise_header(value)) == field_name
+        if (hit := lookup.match(match.cell(row.raw, field_name))) is not None
+        and hit.field == field_name
     ]
-    return len(repeated) >= MIN_HEADER_MATCHES
+    if len(repeated) >= MIN_HEADER_MATCHES:
+        return True
+    # The upper row of a two-row header names few columns itself ("Officer details").
+    written = _printed(row.raw)
+    filled = [index for index, text in enumerate(written) if text]
+    for printed in match.printed:
+        same = [i for i in filled if i < len(printed) and printed[i] == written[i]]
+        if len(same) >= MIN_HEADER_MATCHES and len(same) == len(filled):
+            return True
+    return False
 
 
-def _is_column_numbering(row: RawRow, match: HeaderMatch, lookup: Mapping[str, Field]) -> bool:
+def _is_column_numbering(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """The "1 | 2 | 3 | 4 | 5 | 6" row many government formats print under the header."""
-    written = [text.strip("()") for value in row.cells if (text := normalise.cell_text(value))]
+    written = [text.strip("()") for text in row.written]
     if len(written) < 3 or not all(_is_small_number(text) for text in written):
         return False
     first = int(written[0])
@@ -202,26 +394,145 @@ def _is_small_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 6
 
 
+_TOTAL = re.compile(
+    r"^(?:(?:grand|sub)\s)?total\b|^(?:no|number|count)\sof\s(?:officers|employees|officials|staff)\b"
+)
+
+
+def _is_total(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+    """A total or count row: "Total", "Grand Total", "Total: 45", "No. of officers 45"."""
+    texts = row.written
+    if any("@" in text or _LONG_NUMBER.search(text) for text in texts):
+        return False  # an e-mail address or a mobile number: an officer
+    name = row.text(match, "name")
+    if name is not None and not _is_total_text(name) and not _is_small_number(name):
+        return False  # an officer whose remarks happen to begin with "Total"
+    return any(_is_total_text(text) for text in texts)
+
+
+def _is_total_text(text: str) -> bool:
+    return bool(_TOTAL.search(normalise.normalise_header(text)))
+
+
+def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+    """A heading inside the table, such as "Division II" merged across the row."""
+    texts = row.written
+    if not texts or any("@" in t or _LONG_NUMBER.search(t) for t in texts):
+        return False
+    distinct = {normalise.normalise_header(text) for text in texts}
+    if len(distinct) != 1:
+        return False
+    return len(texts) >= MIN_HEADER_MATCHES or _is_heading_text(texts[0])
+
+
 SKIPPED_ROWS: tuple[RowTest, ...] = (
     _is_hidden,
     _is_blank,
     _is_repeated_header,
     _is_column_numbering,
+    _is_total,
+    _is_section_heading,
 )
+
+
+def _without_hidden_columns(row: RawRow, hidden_columns: frozenset[int]) -> RawRow:
+    """The row as a person sees it: what hidden columns hold (old codes, notes) blanked out."""
+    if not any(index in hidden_columns for index in range(len(row.cells))):
+        return row
+    cells = tuple(None if i in hidden_columns else v for i, v in enumerate(row.cells))
+    return replace(row, cells=cells)
+
+
+# The signature block under a table. These words open it; the signing
+# officer's name and designation follow.
+_SIGNED = re.compile(r"^\(?\s*sd\s*(?:/|-|\.|\)|$)", re.IGNORECASE)  # "Sd/-", "(Sd.)", "sd"
+_SIGNATURE_WORDS = re.compile(
+    r"^(?:signature|signed|station|place|date|dated|yours\s(?:faithfully|sincerely)"
+    r"|faithfully|sincerely|forwarded|countersigned|verified|certified|submitted"
+    r"|(?:prepared|checked|approved|compiled)\sby|encl|enclosure|copy\sto|note|nb|seal"
+    r"|office\sseal)\b"
+)
+_IN_BRACKETS = re.compile(r"^\(.*\)$", re.DOTALL)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A designation is made of these words, at least one of them a head word.
+_DESIGNATION_HEADS = _words(
+    "commissioner commr superintendent supdt inspector officer secretary director head"
+    " incharge controller appraiser examiner"
+)
+_DESIGNATION_WORDS = _DESIGNATION_HEADS | _words(
+    "assistant asst deputy dy joint jt additional addl principal pr chief senior sr junior jr"
+    " special executive administrative admn admin administration hq hqrs headquarters"
+    " of the and in i c charge for gst cgst central excise customs audit appeals tax technical"
+    " tech preventive divisional division range zonal nodal office section vigilance"
+    " establishment estt accounts legal review systems"
+)
+_HEADING = re.compile(
+    r"^(?:division|range|circle|wing|commissionerate|zone|unit|section)\b"
+    r"|\b(?:division|range|circle|wing|commissionerate|zone)(?:\s(?:[ivx]+|\d+|[a-z]))?$"
+)
+
+
+def _is_signature_text(text: str) -> bool:
+    """Words of a signature block: "Sd/-", "(R. GOPALSAMY)", "Station: Chennai", "Date: ..."."""
+    return bool(
+        _SIGNED.match(text)
+        or _IN_BRACKETS.match(text)
+        or _SIGNATURE_WORDS.match(normalise.normalise_header(text))
+    )
+
+
+def _is_designation_text(text: str) -> bool:
+    """A designation on its own, such as "Deputy Commissioner (Admn)", and not a person's name."""
+    words = normalise.header_without_notes(text.split(",")[0]).split()
+    return (
+        bool(words)
+        and all(word in _DESIGNATION_WORDS for word in words)
+        and any(word in _DESIGNATION_HEADS for word in words)
+    )
+
+
+def _is_heading_text(text: str) -> bool:
+    return bool(_HEADING.search(normalise.normalise_header(text)))
+
+
+def _is_not_a_person(text: str) -> bool:
+    return _is_signature_text(text) or _is_designation_text(text) or _is_heading_text(text)
 
 
 @dataclass(frozen=True)
 class _Values:
+    serial: CellValue
     employee_code: str | None
     name: str | None
     designation: str | None
     mobile: normalise.MobileResult
     email: normalise.EmailResult
+    email_written: str | None
 
     def identifies_an_officer(self) -> bool:
         """Whether the row names an officer: by name, employee code or email (even a bad one)."""
         has_email = self.email.address is not None or self.email.problem is not None
         return self.name is not None or self.employee_code is not None or has_email
+
+    def looks_like_data(self) -> bool:
+        """Whether the row holds what only an officer row holds: a serial number, an employee
+        code, a mobile number or an email address."""
+        serial = self.serial
+        numbered = isinstance(serial, int | float) and not isinstance(serial, bool)
+        if isinstance(serial, str):
+            numbered = _is_small_number(serial.strip().strip("().").strip())
+        code = self.employee_code is not None and not _is_not_a_person(self.employee_code)
+        return (
+            numbered
+            or code
+            or self.mobile.number is not None
+            or (self.email_written is not None and "@" in self.email_written)
+        )
 
 
 def _map_sheet(
@@ -229,7 +540,7 @@ def _map_sheet(
     sheet: RawSheet,
     match: HeaderMatch,
     fmt: ReportFormat,
-    lookup: Mapping[str, Field],
+    lookup: HeaderLookup,
 ) -> tuple[list[OfficerRow], list[Problem]]:
     rows: list[OfficerRow] = []
     problems: list[Problem] = []
@@ -250,18 +561,72 @@ def _map_sheet(
     for column in missing_required:
         problem(f"the {column.header} column is missing", None, None, None)
     checked_required = [f for f in _MISSING_VALUE_MESSAGES if match.has(f)]
-    reads_status = fmt.column("status") is not None and match.has("status")
+    reads = {f for f in ("status", "completion_date", "certificate") if fmt.column(f) is not None}
+    reads &= match.positions.keys()
 
-    for raw in sheet.rows:
-        if raw.number <= match.row or any(skip(raw, match, lookup) for skip in SKIPPED_ROWS):
+    def completion_evidence(raw: RawRow) -> bool:
+        """What a completion date or certificate column says: filled means completed."""
+        evidence = False
+        if "completion_date" in reads:
+            value = match.cell(raw, "completion_date")
+            said = normalise.completion_status(value)
+            if said is not None:
+                evidence = evidence or said
+            else:
+                date = normalise.completion_date(value)
+                if date.problem:
+                    problem(date.problem, raw.number, "completion_date", value)
+                evidence = evidence or date.date is not None
+        if "certificate" in reads:
+            value = match.cell(raw, "certificate")
+            said = normalise.completion_status(value)
+            filled = normalise.certificate(value) is not None
+            evidence = evidence or (said if said is not None else filled)
+        return evidence
+
+    def completed(raw: RawRow) -> bool:
+        evidence = completion_evidence(raw)
+        if "status" not in reads:
+            return evidence if reads else True
+        value = match.cell(raw, "status")
+        status = normalise.completion_status(value)
+        if status is not None:
+            return status
+        if normalise.cell_text(value) is None and evidence:
+            return True
+        problem(STATUS_UNCLEAR_MESSAGE, raw.number, "status", value)
+        return False
+
+    in_signature = False
+    for row in sheet.rows:
+        if row.number <= match.row:
+            continue
+        seen = SeenRow.of(row, sheet.hidden_columns)
+        raw = seen.raw
+        skipped = next((skip for skip in SKIPPED_ROWS if skip(seen, match, lookup)), None)
+        if skipped is not None:
+            if skipped is _is_repeated_header:
+                in_signature = False  # a new table starts
             continue
         values = _Values(
+            serial=match.cell(raw, "serial"),
             employee_code=normalise.employee_code(match.cell(raw, "employee_code")),
             name=normalise.name(match.cell(raw, "name")),
             designation=normalise.designation(match.cell(raw, "designation")),
             mobile=normalise.mobile(match.cell(raw, "mobile")),
             email=normalise.email(match.cell(raw, "email")),
+            email_written=normalise.cell_text(match.cell(raw, "email")),
         )
+        if values.looks_like_data():
+            in_signature = False
+        else:
+            # Dates stand beside "Date:" in a signature block; the words decide.
+            texts = [
+                t for v, t in zip(raw.cells, seen.texts, strict=True) if isinstance(v, str) and t
+            ]
+            if in_signature or (texts and all(_is_not_a_person(text) for text in texts)):
+                in_signature = in_signature or any(_is_signature_text(t) for t in texts)
+                continue
         if not values.identifies_an_officer():
             continue
 
@@ -273,13 +638,6 @@ def _map_sheet(
         if values.email.problem:
             problem(values.email.problem, raw.number, "email", match.cell(raw, "email"))
 
-        completed = True
-        if reads_status:
-            status = normalise.completion_status(match.cell(raw, "status"))
-            if status is None:
-                problem(STATUS_UNCLEAR_MESSAGE, raw.number, "status", match.cell(raw, "status"))
-            completed = bool(status)
-
         rows.append(
             OfficerRow(
                 employee_code=values.employee_code,
@@ -287,7 +645,7 @@ def _map_sheet(
                 designation=values.designation,
                 mobile=values.mobile.number,
                 email=values.email.address,
-                completed=completed,
+                completed=completed(raw),
                 sheet=sheet.name,
                 row=raw.number,
                 file=file,
@@ -296,33 +654,74 @@ def _map_sheet(
     return rows, problems
 
 
-def _duplicate_codes(
+def _duplicate_officers(
     rows: Iterable[OfficerRow], matches: Mapping[str, HeaderMatch]
 ) -> list[Problem]:
-    """A problem on every row whose employee code an earlier row of the report already has."""
-    first: dict[str, OfficerRow] = {}
+    """A problem on every row about an officer an earlier row of the report already lists.
+
+    An officer is known by the employee code; a row without one by its email
+    address; a row without either by the name with the designation. Nothing
+    is dropped or merged: both rows stay, and the later one says where the
+    earlier is.
+    """
+    seen: dict[tuple[str, str], OfficerRow] = {}
     problems: list[Problem] = []
     for row in rows:
-        if row.employee_code is None:
+        keys = _identity_keys(row)
+        repeated = next(
+            ((key, seen[key]) for key in keys[:1] if key in seen),
+            None,
+        )
+        for key in keys:
+            seen.setdefault(key, row)
+        if repeated is None:
             continue
-        key = "".join(row.employee_code.split()).casefold()
-        earlier = first.setdefault(key, row)
-        if earlier is row:
-            continue
+        (kind, _), earlier = repeated
+        where = f"is also on row {earlier.row} of sheet '{earlier.sheet}'"
+        headers = matches[row.sheet].headers
+        if kind == "code":
+            message, column, value = (
+                f"employee code {row.employee_code} {where}",
+                headers.get("employee_code"),
+                row.employee_code,
+            )
+        elif kind == "email":
+            message, column, value = (
+                f"e-mail {row.email} {where}",
+                headers.get("email"),
+                row.email,
+            )
+        else:
+            officer = row.name if row.designation is None else f"{row.name}, {row.designation}"
+            message, column, value = (
+                f"{officer} {where}; give each officer's employee code",
+                headers.get("name"),
+                row.name,
+            )
         problems.append(
             Problem(
-                message=(
-                    f"employee code {row.employee_code} is also on row {earlier.row}"
-                    f" of sheet '{earlier.sheet}'"
-                ),
+                message=message,
                 file=row.file,
                 sheet=row.sheet,
                 row=row.row,
-                column=matches[row.sheet].headers.get("employee_code"),
-                value=row.employee_code,
+                column=column,
+                value=value,
             )
         )
     return problems
+
+
+def _identity_keys(row: OfficerRow) -> Sequence[tuple[str, str]]:
+    """The keys that identify the row's officer, the one that decides first."""
+    keys: list[tuple[str, str]] = []
+    if row.employee_code is not None:
+        keys.append(("code", "".join(row.employee_code.split()).casefold()))
+    if row.email is not None:
+        keys.append(("email", row.email))
+    if row.name is not None:
+        person = normalise.normalise_header(row.name)
+        keys.append(("name", f"{person}|{normalise.normalise_header(row.designation)}"))
+    return keys
 
 
 def _sorted_problems(problems: list[Problem], sheet_order: list[str]) -> list[Problem]:
@@ -338,7 +737,7 @@ def _sorted_problems(problems: list[Problem], sheet_order: list[str]) -> list[Pr
 
 
 def _no_table_reason(fmt: ReportFormat) -> str:
-    printed = [c for c in fmt.columns if c.field in _PRESCRIBED_FIELDS] or list(fmt.columns)
+    printed = [c for c in fmt.columns if c.field in PRESCRIBED_FIELDS] or list(fmt.columns)
     return (
         f"no table with the columns {', '.join(_header_list(printed))} was found;"
         " please send the report in the prescribed format"

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from daemon.core.normalise import (
+    DateResult,
     EmailResult,
     MobileResult,
     cell_text,
+    certificate,
+    completion_date,
     completion_status,
     designation,
     email,
     employee_code,
+    header_without_notes,
     is_government_email,
     mobile,
     name,
@@ -25,6 +30,7 @@ from daemon.core.normalise import (
 DIGITS = "a mobile number has 10 digits"
 START = "a mobile number starts with 6, 7, 8 or 9"
 BAD_EMAIL = "this is not a valid email address"
+DATE = "this is not a date; write the date of completion as DD.MM.YYYY"
 
 
 @pytest.mark.parametrize(
@@ -56,6 +62,10 @@ def test_normalise_header(text: object, expected: str) -> None:
         ("040123", "040123"),
         (1.23456789012e15, "1234567890120000"),
         (40123.5, "40123.5"),
+        ("40123.0", "40123"),
+        ("40123.00", "40123"),
+        ("40123.5", "40123.5"),
+        ("4.0123E4", "4.0123E4"),
         ("", None),
         ("   ", None),
         ("\xa0", None),
@@ -121,6 +131,13 @@ def test_designation(value: object, expected: str | None) -> None:
         ("Mob: 98765 43210", MobileResult("9876543210", None)),
         ("98765 43210 / 94430 12345", MobileResult("9876543210", None)),
         ("12345 / 94430 12345", MobileResult("9443012345", None)),
+        ("9876543210 / 9123456789", MobileResult("9876543210", None)),
+        ("9876543210, 9123456789", MobileResult("9876543210", None)),
+        ("9876543210; 9123456789", MobileResult("9876543210", None)),
+        ("098765-43210", MobileResult("9876543210", None)),
+        ("9876543210 (O)", MobileResult("9876543210", None)),
+        ("98765 43210 (Personal)", MobileResult("9876543210", None)),
+        ("(+91) 98765 43210", MobileResult("9876543210", None)),
         ("6000000000", MobileResult("6000000000", None)),
         ("98765", MobileResult(None, DIGITS)),
         (98765, MobileResult(None, DIGITS)),
@@ -152,6 +169,12 @@ def test_mobile(value: object, expected: MobileResult) -> None:
         ("r.selvam[at]gov[dot]in", EmailResult("r.selvam@gov.in", None)),
         ("R. Selvam <r.selvam@gov.in>", EmailResult("r.selvam@gov.in", None)),
         ("r.selvam@gov.in, rselvam@gmail.com", EmailResult("r.selvam@gov.in", None)),
+        ("a@gov.in; b@gmail.com", EmailResult("a@gov.in", None)),
+        ("b@gmail.com; a@gov.in", EmailResult("a@gov.in", None)),
+        ("b@gmail.com / a@cbic.nic.in", EmailResult("a@cbic.nic.in", None)),
+        ("b@gmail.com, c@yahoo.co.in", EmailResult("b@gmail.com", None)),
+        ("bad@, b@gmail.com", EmailResult("b@gmail.com", None)),
+        ("mailto: R.Selvam @ GOV.IN", EmailResult("r.selvam@gov.in", None)),
         ("first.last+tag@cbic.nic.in", EmailResult("first.last+tag@cbic.nic.in", None)),
         ("r.selvam", EmailResult(None, BAD_EMAIL)),
         ("r.selvam@gov", EmailResult(None, BAD_EMAIL)),
@@ -209,6 +232,9 @@ def test_is_government_email(address: str, expected: bool) -> None:
         ("Not done", False),
         ("In progress", False),
         ("In-Progress", False),
+        ("Awaited", False),
+        ("Not yet", False),
+        ("Yet to be completed", False),
         (False, False),
         ("", None),
         (None, None),
@@ -234,6 +260,92 @@ def test_completion_status(value: object, expected: bool | None) -> None:
 )
 def test_cell_text(value: object, expected: str | None) -> None:
     assert cell_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Name of the Officer (in capitals)", "name of the officer"),
+        ("Contact No. (Mobile)", "contact no"),
+        ("Date of completion\n(DD.MM.YYYY)", "date of completion"),
+        ("Name [as in service book]", "name"),
+        ("Email ID*", "email id"),
+        ("(Mobile)", ""),
+        (None, ""),
+    ],
+)
+def test_header_without_notes(text: object, expected: str) -> None:
+    assert header_without_notes(text) == expected
+
+
+APRIL_21 = DateResult(dt.date(2023, 4, 21), None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2023, 4, 21, 0, 0), APRIL_21),
+        (dt.date(2023, 4, 21), APRIL_21),
+        (45037, APRIL_21),
+        (45037.0, APRIL_21),
+        (45037.75, APRIL_21),
+        ("45037", APRIL_21),
+        ("21.04.2023", APRIL_21),
+        ("21.4.2023", APRIL_21),
+        ("21/04/2023", APRIL_21),
+        ("21-04-2023", APRIL_21),
+        ("21.04.23", APRIL_21),
+        (" 21 . 04 . 2023 ", APRIL_21),
+        ("2023-04-21", APRIL_21),
+        ("2023-04-21 00:00:00", APRIL_21),
+        ("21-Apr-2023", APRIL_21),
+        ("21 April 2023", APRIL_21),
+        ("21st April, 2023", APRIL_21),
+        ("21-APR-23", APRIL_21),
+        ("April 21, 2023", APRIL_21),
+        ("Apr 21st 2023", APRIL_21),
+        ("01.01.2099", DateResult(dt.date(2099, 1, 1), None)),
+        ("", DateResult(None, None)),
+        (None, DateResult(None, None)),
+        ("NA", DateResult(None, None)),
+        ("-", DateResult(None, None)),
+        ("31.02.2023", DateResult(None, DATE)),
+        ("21.13.2023", DateResult(None, DATE)),
+        ("21 Foo 2023", DateResult(None, DATE)),
+        ("soon", DateResult(None, DATE)),
+        ("April 2023", DateResult(None, DATE)),
+        (12, DateResult(None, DATE)),
+        (float("nan"), DateResult(None, DATE)),
+        (True, DateResult(None, DATE)),
+    ],
+)
+def test_completion_date(value: object, expected: DateResult) -> None:
+    assert completion_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("IGOT/ET/2023/00123", "IGOT/ET/2023/00123"),
+        ("  IGOT 123 ", "IGOT 123"),
+        (778812, "778812"),
+        (778812.0, "778812"),
+        ("NA", None),
+        ("-", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_certificate(value: object, expected: str | None) -> None:
+    assert certificate(value) == expected
+
+
+def test_an_email_result_says_whether_the_address_is_a_government_one() -> None:
+    assert email("R.Selvam@GOV.IN").government
+    assert email("a@cbic.nic.in").government
+    assert not email("a@gmail.com").government
+    assert not email("").government
+    assert not email("not an address").government
 
 
 # Properties ---------------------------------------------------------------
@@ -333,3 +445,106 @@ def test_name_is_idempotent_and_has_no_runs_of_white_space(text: str) -> None:
     assert name(once) == once
     assert once == once.strip()
     assert "  " not in once
+
+
+@given(
+    first=valid_mobiles,
+    second=valid_mobiles,
+    separator=st.sampled_from([" / ", ", ", "; ", " or ", "\n"]),
+)
+def test_of_two_mobile_numbers_in_a_cell_the_first_valid_one_is_taken(
+    first: str, second: str, separator: str
+) -> None:
+    assert mobile(f"{first}{separator}{second}") == MobileResult(first, None)
+    assert mobile(f"{first[:5]}{separator}{second}") == MobileResult(second, None)
+
+
+@given(number=valid_mobiles, note=st.sampled_from(["(O)", "(R)", "(Personal)", "(WhatsApp)"]))
+def test_a_note_after_a_mobile_number_is_ignored(number: str, note: str) -> None:
+    assert mobile(f"{number} {note}") == MobileResult(number, None)
+
+
+addresses = st.builds(lambda local, domain: f"{local}@{domain}", local_parts, domains)
+government_addresses = st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    local_parts,
+    st.sampled_from(["gov.in", "nic.in", "cbic.gov.in", "example.gov.in", "excise.nic.in"]),
+)
+
+
+@given(
+    others=st.lists(addresses.filter(lambda a: not is_government_email(a)), max_size=3),
+    governments=st.lists(government_addresses, max_size=2),
+    separator=st.sampled_from(["; ", ", ", " / ", " "]),
+    data=st.data(),
+)
+def test_of_several_addresses_the_first_government_one_is_taken_else_the_first(
+    others: list[str], governments: list[str], separator: str, data: st.DataObject
+) -> None:
+    written = data.draw(st.permutations(others + governments))
+    assume(written)
+    expected = next((a for a in written if is_government_email(a)), written[0])
+    result = email(separator.join(written))
+    assert result == EmailResult(expected, None)
+    assert result.government == bool(governments)
+
+
+@given(n=st.integers(min_value=0, max_value=10**12), zeros=st.integers(min_value=1, max_value=3))
+def test_an_employee_code_written_as_a_float_in_text_loses_its_zeros(n: int, zeros: int) -> None:
+    assert employee_code(f"{n}.{'0' * zeros}") == str(n)
+
+
+codes = st.text(
+    alphabet=st.characters(categories=["Lu", "Ll", "Nd"], include_characters="-/ "), max_size=15
+)
+
+
+@given(code=codes)
+def test_an_employee_code_in_text_is_kept_as_written_and_is_idempotent(code: str) -> None:
+    result = employee_code(code)
+    if result is not None:
+        assert result == " ".join(code.split())
+        assert employee_code(result) == result
+
+
+@given(text=st.text())
+def test_header_without_notes_is_normalised_and_idempotent(text: str) -> None:
+    bare = header_without_notes(text)
+    assert normalise_header(bare) == bare
+    assert header_without_notes(bare) == bare
+
+
+days = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31))
+_WRITTEN_DATES = [
+    lambda d: d.strftime("%d.%m.%Y"),
+    lambda d: f"{d.day}/{d.month}/{d.year}",
+    lambda d: d.strftime("%d-%m-%y"),
+    lambda d: d.strftime("%d-%b-%Y"),
+    lambda d: d.strftime("%d %B %Y").upper(),
+    lambda d: d.strftime("%B %d, %Y"),
+    lambda d: d.isoformat(),
+    lambda d: dt.datetime(d.year, d.month, d.day),
+    lambda d: (d - dt.date(1899, 12, 30)).days,
+    lambda d: str((d - dt.date(1899, 12, 30)).days),
+]
+
+
+@given(day=days, write=st.sampled_from(_WRITTEN_DATES))
+def test_a_date_as_offices_write_it_gives_that_date(day: dt.date, write: object) -> None:
+    assert completion_date(write(day)) == DateResult(day, None)  # type: ignore[operator]
+
+
+@given(value=st.one_of(st.text(), st.integers(), st.floats(), st.datetimes()))
+def test_completion_date_gives_a_date_or_a_problem_never_both(value: object) -> None:
+    result = completion_date(value)
+    assert result.date is None or result.problem is None
+
+
+@given(text=st.text())
+def test_cell_text_drops_control_characters_and_collapses_white_space(text: str) -> None:
+    kept = "".join(
+        ch
+        for ch in text
+        if ch not in "\u200b\ufeff\u00ad" and (ch.isspace() or unicodedata.category(ch) != "Cc")
+    )
+    assert cell_text(text) == (" ".join(kept.split()) or None)

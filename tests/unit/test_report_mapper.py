@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daemon.core.models import (
+    FIELDS,
     CellValue,
     Column,
     OfficerRow,
@@ -19,7 +21,16 @@ from daemon.core.models import (
     RawWorkbook,
     ReportFormat,
 )
-from daemon.core.report_mapper import map_report
+from daemon.core.normalise import normalise_header
+from daemon.core.report_mapper import (
+    EXACT,
+    LOOSE,
+    WITHOUT_NOTES,
+    HeaderHit,
+    HeaderLookup,
+    find_header,
+    map_report,
+)
 from daemon.formats import builtin_formats
 
 FILE = "Chennai North.xlsx"
@@ -579,3 +590,600 @@ def test_any_sheet_maps_without_error_and_every_row_comes_from_below_the_header(
         r.name or r.employee_code or r.email or r.row in {p.row for p in report.problems}
         for r in report.rows
     )
+
+
+# Headers as offices write them -------------------------------------------
+
+LOOKUP = HeaderLookup(UNIT)
+
+
+@pytest.mark.parametrize(
+    ("written", "field_name", "quality"),
+    [
+        ("Sl. No", "serial", EXACT),
+        ("S.No.", "serial", EXACT),
+        ("Sr. No.", "serial", EXACT),
+        ("Employee Code", "employee_code", EXACT),
+        ("Emp Code", "employee_code", EXACT),
+        ("Employee ID", "employee_code", EXACT),
+        ("Emp. No.", "employee_code", EXACT),
+        ("Name of the Officer", "name", EXACT),
+        ("Name", "name", EXACT),
+        ("Officer Name", "name", EXACT),
+        ("Designation", "designation", EXACT),
+        ("Desig.", "designation", EXACT),
+        ("Post", "designation", EXACT),
+        ("Contact No", "mobile", EXACT),
+        ("Mobile", "mobile", EXACT),
+        ("Phone", "mobile", EXACT),
+        ("Mobile No.", "mobile", EXACT),
+        ("Email ID", "email", EXACT),
+        ("E-mail", "email", EXACT),
+        ("Mail ID", "email", EXACT),
+        ("Gov e-mail ID", "email", EXACT),
+        ("Email ID*", "email", EXACT),
+        ("Name of the\nOfficer", "name", EXACT),
+        ("Status", "status", EXACT),
+        ("Completed (Yes/No)", "status", EXACT),
+        ("Date of Completion", "completion_date", EXACT),
+        ("Completed On", "completion_date", EXACT),
+        ("Date of completion of course", "completion_date", EXACT),
+        ("Certificate", "certificate", EXACT),
+        ("Certificate No.", "certificate", EXACT),
+        ("Certificate ID", "certificate", EXACT),
+        ("Name of the Officer (in capitals)", "name", WITHOUT_NOTES),
+        ("Contact No. (Mobile)", "mobile", WITHOUT_NOTES),
+        ("Whether Completed (Yes / No)", "status", WITHOUT_NOTES),
+        ("Date of completion\n(DD.MM.YYYY)", "completion_date", WITHOUT_NOTES),
+        ("Name [as in service book]", "name", WITHOUT_NOTES),
+        ("Email ID of the Officer", "email", LOOSE),
+        ("Mobile Number of the officer", "mobile", LOOSE),
+        ("Name of the Officer in Capital Letters", "name", LOOSE),
+        ("Date of completion of the course (dd/mm/yyyy)", "completion_date", LOOSE),
+        ("Mobile / WhatsApp No.", "mobile", LOOSE),
+        ("Designation & Place of posting", "designation", LOOSE),
+    ],
+)
+def test_a_header_cell_names_a_column(written: str, field_name: str, quality: int) -> None:
+    assert LOOKUP.match(written) == HeaderHit(field_name, quality)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Name of the Commissionerate",
+        "Name of the Division",
+        "Designation of the Reporting Authority",
+        "Office",
+        "Date of Joining",
+        "Report reg Completion of Course on Emerging Technologies",
+        "",
+        "   ",
+        40123,
+        None,
+    ],
+)
+def test_a_header_cell_naming_no_column(written: object) -> None:
+    assert LOOKUP.match(written) is None
+
+
+OFFICER, CONTACT = "Officer details", "Contact details"
+UPPER = ("Sl. No", OFFICER, OFFICER, OFFICER, CONTACT, CONTACT)
+LOWER = (None, "Employee Code", "Name", "Designation", "Mobile", "E-mail")
+
+HEADER_CASES = [
+    pytest.param(
+        sheet("S", ("Report",), (), (), (), UPPER, LOWER, SELVAM),
+        6,
+        {
+            "serial": (0, "Sl. No"),
+            "employee_code": (1, "Employee Code"),
+            "name": (2, "Name"),
+            "designation": (3, "Designation"),
+            "mobile": (4, "Mobile"),
+            "email": (5, "E-mail"),
+        },
+        id="a header over two rows, group titles merged across their columns",
+    ),
+    pytest.param(
+        sheet(
+            "S",
+            (
+                "Sl. No",
+                "Employee Code",
+                "Name of the Officer",
+                "Contact details",
+                "Contact details",
+            ),
+            ("Sl. No", "Employee Code", "Name of the Officer", "Mobile", "Email ID"),
+            (1, 40123, "R. Selvam", 9876543210, "r.selvam@gov.in"),
+        ),
+        2,
+        {
+            "serial": (0, "Sl. No"),
+            "employee_code": (1, "Employee Code"),
+            "name": (2, "Name of the Officer"),
+            "mobile": (3, "Mobile"),
+            "email": (4, "Email ID"),
+        },
+        id="headers merged down over two rows",
+    ),
+    pytest.param(
+        sheet(
+            "S",
+            ("S.", "Employee", "Name of", "Post", "Phone", "Official"),
+            ("No.", "Number", "Employee", None, "Number", "E-mail ID"),
+        ),
+        2,
+        {
+            "serial": (0, "S. No."),
+            "employee_code": (1, "Employee Number"),
+            "name": (2, "Name of Employee"),
+            "designation": (3, "Post"),
+            "mobile": (4, "Phone"),
+            "email": (5, "E-mail ID"),
+        },
+        id="words of a header split over two rows",
+    ),
+    pytest.param(
+        sheet("S", ("Employee Code", "Name", "Remarks"), ("40123", "R. Selvam", "Name")),
+        1,
+        {"employee_code": (0, "Employee Code"), "name": (1, "Name"), "remarks": (2, "Remarks")},
+        id="the first officer row is never read as the lower half of the header",
+    ),
+    pytest.param(
+        sheet(
+            "S",
+            ("Sl. No", "Employee Code", "Name of the Officer", "Designation", "Remarks"),
+            ("1", "E-123", "R. Selvam", "Inspector", "Completed"),
+        ),
+        1,
+        {
+            "serial": (0, "Sl. No"),
+            "employee_code": (1, "Employee Code"),
+            "name": (2, "Name of the Officer"),
+            "designation": (3, "Designation"),
+            "remarks": (4, "Remarks"),
+        },
+        id="a first officer row of text only is not the lower half of the header",
+    ),
+    pytest.param(
+        sheet("S", (TITLE := "Report reg Completion of Course",) * 6, HEADER),
+        2,
+        {
+            "serial": (0, "Sl. No"),
+            "employee_code": (1, "Employee Code"),
+            "name": (2, "Name of the Officer"),
+            "designation": (3, "Designation"),
+            "mobile": (4, "Contact No"),
+            "email": (5, "Email ID"),
+        },
+        id="a title merged across the table above the header",
+    ),
+    pytest.param(
+        sheet("S", ("Name of the Officer (in capitals)", "Employee Code", "Name")),
+        1,
+        {"employee_code": (1, "Employee Code"), "name": (2, "Name")},
+        id="an exact header wins the column over a decorated one, wherever it is",
+    ),
+    pytest.param(
+        sheet("S", ("Name of the Commissionerate", "Emp Code", "Officer Name", "Mail ID")),
+        1,
+        {"employee_code": (1, "Emp Code"), "name": (2, "Officer Name"), "email": (3, "Mail ID")},
+        id="'Name of the Commissionerate' is not the officer's name",
+    ),
+    pytest.param(
+        sheet("S", ("Emp Code", "Name of the Officer (in capitals)", "Email ID of the officer")),
+        1,
+        {
+            "employee_code": (0, "Emp Code"),
+            "name": (1, "Name of the Officer (in capitals)"),
+            "email": (2, "Email ID of the officer"),
+        },
+        id="decorated headers when nothing names the column exactly",
+    ),
+    pytest.param(
+        sheet(
+            "S",
+            ("Emp Code", "Name", "Email ID", "Contact No"),
+            hidden_columns=[3],
+        ),
+        1,
+        {"employee_code": (0, "Emp Code"), "name": (1, "Name"), "email": (2, "Email ID")},
+        id="hidden columns are not read",
+    ),
+    pytest.param(
+        sheet("S", *([()] * 28), UPPER, LOWER),
+        30,
+        {
+            "serial": (0, "Sl. No"),
+            "employee_code": (1, "Employee Code"),
+            "name": (2, "Name"),
+            "designation": (3, "Designation"),
+            "mobile": (4, "Mobile"),
+            "email": (5, "E-mail"),
+        },
+        id="a two-row header ending on the 30th row",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "row", "columns"), HEADER_CASES)
+def test_find_header(raw: RawSheet, row: int, columns: dict[str, tuple[int, str]]) -> None:
+    match = find_header(raw, UNIT)
+    assert match is not None
+    assert match.row == row
+    assert {f: (match.positions[f], match.headers[f]) for f in match.positions} == columns
+
+
+def test_a_two_row_header_is_reported_by_its_lower_row_and_data_starts_below_it() -> None:
+    book = workbook(sheet("Sheet1", ("Report",), UPPER, LOWER, SELVAM, (2, 40124, "K. Priya")))
+    report = map_report(book, UNIT)
+    assert report.header_rows == {"Sheet1": 3}
+    assert [(r.row, r.employee_code, r.name) for r in report.rows] == [
+        (4, "40123", "R. Selvam"),
+        (5, "40124", "K. Priya"),
+    ]
+    assert report.problems == ()
+
+
+def test_a_two_row_header_printed_again_is_skipped() -> None:
+    book = workbook(sheet("S", UPPER, LOWER, SELVAM, UPPER, LOWER, PRIYA))
+    report = map_report(book, UNIT)
+    assert [r.row for r in report.rows] == [3, 6]
+    assert report.problems == ()
+
+
+def test_problems_in_a_two_row_header_name_the_lower_header() -> None:
+    book = workbook(sheet("Sheet1", UPPER, LOWER, (1, 40123, "R. Selvam", None, "98765")))
+    report = map_report(book, UNIT)
+    assert [p.describe() for p in report.problems] == [
+        "Chennai North.xlsx, sheet 'Sheet1', row 3, Mobile '98765': a mobile number has 10 digits"
+    ]
+
+
+# Rows that are not officers --------------------------------------------
+
+NOT_OFFICER_CASES = [
+    pytest.param(("Total", None, None, None, None, None), id="Total"),
+    pytest.param((None, None, "Grand Total", None, None, None), id="Grand Total"),
+    pytest.param(("Total: 45",), id="Total: 45"),
+    pytest.param((45, "Total"), id="a number under the serial column and Total"),
+    pytest.param((None, None, "TOTAL NO. OF OFFICERS", None, 45), id="total number of officers"),
+    pytest.param(("Sub-Total", None, None, None, None, 12), id="Sub-Total"),
+    pytest.param((None, None, "No. of officers completed: 12"), id="number of officers"),
+    pytest.param((None, None, "Sd/-"), id="Sd/-"),
+    pytest.param((None, None, None, None, None, "Sd/-"), id="Sd/- under the email column"),
+    pytest.param((None, None, "(R. GOPALSAMY)"), id="the signing officer's name in brackets"),
+    pytest.param((None, None, "Assistant Commissioner"), id="a designation under the name"),
+    pytest.param((None, None, None, "Superintendent"), id="a designation alone"),
+    pytest.param((None, None, "Deputy Commissioner (Admn)"), id="Deputy Commissioner (Admn)"),
+    pytest.param(("Station: Chennai",), id="Station"),
+    pytest.param((None, "Date: 24.04.2023"), id="Date under the code column"),
+    pytest.param((None, "Date:", dt.datetime(2023, 4, 24)), id="Date: beside a date"),
+    pytest.param((None, None, "Place"), id="Place"),
+    pytest.param((None, None, "Signature"), id="Signature"),
+    pytest.param((None, None, "Signature of the Head of Office"), id="Signature of ..."),
+    pytest.param(("Division II",) * 6, id="a section heading merged across the row"),
+    pytest.param((None, None, "Range - III"), id="a section heading in the name column"),
+    pytest.param((None, None, "Chennai North Commissionerate"), id="a commissionerate heading"),
+]
+
+
+@pytest.mark.parametrize("row", NOT_OFFICER_CASES)
+def test_rows_that_are_not_officers(row: tuple[CellValue, ...]) -> None:
+    report = map_report(workbook(sheet("S", HEADER, SELVAM, row, PRIYA)), UNIT)
+    assert [r.row for r in report.rows] == [2, 4]
+    assert report.problems == ()
+
+
+def test_a_signature_block_is_skipped_whole_and_the_table_may_go_on_below_it() -> None:
+    book = workbook(
+        sheet(
+            "S",
+            HEADER,
+            SELVAM,
+            (),
+            (None, None, "Sd/-"),
+            (None, None, "R. GOPALSAMY"),
+            (None, None, "Assistant Commissioner (Admn)"),
+            (None, None, "Chennai North"),
+            HEADER,
+            PRIYA,
+        )
+    )
+    report = map_report(book, UNIT)
+    assert [r.row for r in report.rows] == [2, 9]
+    assert report.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param(
+            (None, None, "V. Anitha", "Inspector", None, None),
+            officer("S", 3, None, "V. Anitha", "Inspector"),
+            id="a name and a designation",
+        ),
+        pytest.param(
+            (None, None, "V. Anitha", None, None, None),
+            officer("S", 3, None, "V. Anitha"),
+            id="a name alone",
+        ),
+        pytest.param(
+            (None, None, "SD Kumar", "Inspector", None, None),
+            officer("S", 3, None, "SD Kumar", "Inspector"),
+            id="a name that begins like Sd/-",
+        ),
+        pytest.param(
+            (6, None, "K. Assistant", "Assistant Commissioner", None, None),
+            officer("S", 3, None, "K. Assistant", "Assistant Commissioner"),
+            id="a serial number makes it an officer row",
+        ),
+        pytest.param(
+            (None, None, "Total Quality Officer", None, 9876543210, None),
+            officer("S", 3, None, "Total Quality Officer", mobile="9876543210"),
+            id="a mobile number makes it an officer row",
+        ),
+        pytest.param(
+            (None, "40125", "M. Rani", "Tax Assistant", None, None, "Total service 20 years"),
+            officer("S", 3, "40125", "M. Rani", "Tax Assistant"),
+            id="remarks beginning with Total",
+        ),
+    ],
+)
+def test_an_officer_without_a_code_is_kept_and_told_what_is_missing(
+    row: tuple[CellValue, ...], expected: OfficerRow
+) -> None:
+    header = (*HEADER, "Remarks")
+    report = map_report(workbook(sheet("S", header, SELVAM, row)), UNIT)
+    assert report.rows[1] == expected
+    missing = [] if expected.employee_code else [(3, "Employee Code", EMPLOYEE_CODE_MISSING)]
+    assert [(p.row, p.column, p.message) for p in report.problems] == missing
+
+
+EMPLOYEE_CODE_MISSING = "the employee code is missing"
+
+
+# Numbers and addresses as offices write them --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "mobile", "email", "expected"),
+    [
+        (40123.0, 9.87654321e9, "r@gov.in", ("40123", "9876543210", "r@gov.in")),
+        ("40123", "+91 98765 43210", "mailto: R@Gov.In", ("40123", "9876543210", "r@gov.in")),
+        (" 40123 ", "098765-43210", " r @ gov.in ", ("40123", "9876543210", "r@gov.in")),
+        ("40123.0", "9876543210 / 9123456789", "R@GOV.IN", ("40123", "9876543210", "r@gov.in")),
+        ("E-40123", "9876543210.0", "a@gmail.com; b@gov.in", ("E-40123", "9876543210", "b@gov.in")),
+        (40123, "9.87654321E9", "a@gov.in; b@gmail.com", ("40123", "9876543210", "a@gov.in")),
+        (40123, 9876543210, "a@gmail.com, b@yahoo.com", ("40123", "9876543210", "a@gmail.com")),
+        (40123, "Mob. 98765 43210 (O)", "b@nic.in / a@gov.in", ("40123", "9876543210", "b@nic.in")),
+    ],
+)
+def test_numbers_and_addresses_as_written(
+    code: CellValue, mobile: CellValue, email: CellValue, expected: tuple[str, str, str]
+) -> None:
+    report = map_report(
+        workbook(sheet("S", HEADER, (1, code, "R. Selvam", None, mobile, email))), UNIT
+    )
+    row = report.rows[0]
+    assert (row.employee_code, row.mobile, row.email) == expected
+    assert report.problems == ()
+
+
+# Who completed ----------------------------------------------------------------
+
+BAD_DATE = "this is not a date; write the date of completion as DD.MM.YYYY"
+UNCLEAR = "the status is not clear; write Completed or Not completed"
+
+
+@pytest.mark.parametrize(
+    ("extra_headers", "extra_cells", "completed", "problems"),
+    [
+        pytest.param(("Date of Completion",), (dt.datetime(2023, 4, 21),), True, [], id="a date"),
+        pytest.param(("Date of Completion",), (45040,), True, [], id="a serial number"),
+        pytest.param(("Date of Completion",), (45040.0,), True, [], id="a serial number as float"),
+        pytest.param(("Completion Date",), ("21.04.2023",), True, [], id="text 21.04.2023"),
+        pytest.param(("Completed On",), ("21/4/23",), True, [], id="text 21/4/23"),
+        pytest.param(("Completed On",), ("21-Apr-2023",), True, [], id="text 21-Apr-2023"),
+        pytest.param(("Date of Completion",), (None,), False, [], id="an empty date"),
+        pytest.param(("Date of Completion",), ("NA",), False, [], id="a date written NA"),
+        pytest.param(("Date of Completion",), ("Pending",), False, [], id="Pending in the date"),
+        pytest.param(("Date of Completion",), ("Completed",), True, [], id="Completed in the date"),
+        pytest.param(
+            ("Date of Completion",),
+            ("31.02.2023",),
+            False,
+            [("Date of Completion", "31.02.2023", BAD_DATE)],
+            id="a date that does not exist",
+        ),
+        pytest.param(
+            ("Date of Completion",),
+            ("soon",),
+            False,
+            [("Date of Completion", "soon", BAD_DATE)],
+            id="not a date",
+        ),
+        pytest.param(("Certificate No.",), ("IGOT/2023/123",), True, [], id="a certificate"),
+        pytest.param(("Certificate",), (778812,), True, [], id="a certificate number"),
+        pytest.param(("Certificate ID",), (None,), False, [], id="no certificate"),
+        pytest.param(("Certificate Number",), ("-",), False, [], id="a certificate written -"),
+        pytest.param(("Certificate",), ("Not completed",), False, [], id="Not completed"),
+        pytest.param(
+            ("Date of Completion", "Certificate"),
+            (None, "IGOT/2023/123"),
+            True,
+            [],
+            id="a certificate without a date",
+        ),
+        pytest.param(("Status",), ("Done",), True, [], id="status Done"),
+        pytest.param(("Status",), ("No",), False, [], id="status No"),
+        pytest.param(
+            ("Status", "Date of Completion"),
+            ("Not completed", "21.04.2023"),
+            False,
+            [],
+            id="the status decides over a date",
+        ),
+        pytest.param(
+            ("Status", "Date of Completion"),
+            ("Completed", "01.01.2099"),
+            True,
+            [],
+            id="a date in the future is still a date",
+        ),
+        pytest.param(
+            ("Status", "Certificate"),
+            (None, "IGOT/2023/123"),
+            True,
+            [],
+            id="an empty status with a certificate",
+        ),
+        pytest.param(
+            ("Status", "Date of Completion"),
+            (None, None),
+            False,
+            [("Status", None, UNCLEAR)],
+            id="an empty status without a date",
+        ),
+        pytest.param(("Remarks",), ("not completed",), True, [], id="remarks do not decide"),
+    ],
+)
+def test_who_completed(
+    extra_headers: tuple[str, ...],
+    extra_cells: tuple[CellValue, ...],
+    completed: bool,
+    problems: list[tuple[str, str | None, str]],
+) -> None:
+    header = ("Employee Code", "Name of the Officer", *extra_headers)
+    report = map_report(workbook(sheet("S", header, ("40123", "R. Selvam", *extra_cells))), UNIT)
+    assert [r.completed for r in report.rows] == [completed]
+    assert [(p.column, p.value, p.message) for p in report.problems] == problems
+
+
+# The same officer twice -------------------------------------------------------
+
+
+def test_the_same_email_without_a_code_is_reported_on_the_later_row() -> None:
+    book = workbook(
+        sheet(
+            "S",
+            ("Employee Code", "Name", "Email ID"),
+            ("40123", "R. Selvam", "r.selvam@gov.in"),
+            (None, "R. Selvam", "R.Selvam@GOV.IN"),
+            ("40124", "K. Priya", "r.selvam@gov.in"),
+        )
+    )
+    report = map_report(book, UNIT)
+    assert len(report.rows) == 3, "nothing is dropped or merged"
+    assert [(p.row, p.column, p.value, p.message) for p in report.problems] == [
+        (3, "Employee Code", None, "the employee code is missing"),
+        (3, "Email ID", "r.selvam@gov.in", "e-mail r.selvam@gov.in is also on row 2 of sheet 'S'"),
+    ]
+
+
+def test_the_same_name_and_designation_without_code_or_email_is_reported() -> None:
+    book = workbook(
+        sheet(
+            "S",
+            ("Employee Code", "Name", "Designation"),
+            ("40123", "R. Selvam", "Inspector"),
+            (None, "R.SELVAM", "INSPECTOR"),
+            (None, "R. Selvam", "Superintendent"),
+            ("40125", "R. Selvam", "Inspector"),
+        )
+    )
+    report = map_report(book, UNIT)
+    assert len(report.rows) == 4
+    assert [(p.row, p.column, p.message) for p in report.problems] == [
+        (3, "Employee Code", "the employee code is missing"),
+        (
+            3,
+            "Name",
+            "R.SELVAM, INSPECTOR is also on row 2 of sheet 'S'; give each officer's employee code",
+        ),
+        (4, "Employee Code", "the employee code is missing"),
+    ]
+
+
+# Properties -------------------------------------------------------------------
+
+_SPACING = st.sampled_from([" ", "  ", "\n", " \n ", "\xa0", "\t"])
+_CASE = st.sampled_from([str.lower, str.upper, str.title, lambda s: s])
+_NOTES = st.sampled_from(["(in capitals)", "(10 digits)", "(as per records)", "[optional]", "*"])
+_TAILS = st.sampled_from(["of the officer", "as per service book", "in full"])
+_ALL_HEADERS = [(c.field, text) for c in UNIT.columns for text in (c.header, *c.synonyms)]
+
+
+def _rewrite(text: str, data: st.DataObject) -> str:
+    """The header as another clerk would type it: other case, spacing and full stops."""
+    words = data.draw(_CASE)(text).replace(".", data.draw(st.sampled_from([".", "", ". "])))
+    spaced = data.draw(_SPACING).join(words.split())
+    return (
+        data.draw(st.sampled_from(["", " ", "\n"]))
+        + spaced
+        + data.draw(st.sampled_from(["", " ", ":"]))
+    )
+
+
+@given(header=st.sampled_from(_ALL_HEADERS), data=st.data())
+def test_any_header_of_the_format_as_typed_names_its_column(
+    header: tuple[str, str], data: st.DataObject
+) -> None:
+    field_name, text = header
+    assert LOOKUP.match(_rewrite(text, data)) == HeaderHit(field_name, EXACT)  # type: ignore[arg-type]
+
+
+@given(header=st.sampled_from(_ALL_HEADERS), note=_NOTES, data=st.data())
+def test_a_header_with_a_note_names_its_column(
+    header: tuple[str, str], note: str, data: st.DataObject
+) -> None:
+    field_name, text = header
+    hit = LOOKUP.match(f"{_rewrite(text, data)} {note}")
+    assert hit is not None
+    assert hit.field == field_name
+    assert hit.quality >= WITHOUT_NOTES
+
+
+@given(
+    header=st.sampled_from(
+        [(f, t) for f, t in _ALL_HEADERS if len(t.replace(".", " ").split()) > 1]
+    ),
+    tail=_TAILS,
+)
+def test_a_header_of_two_or_more_words_may_run_on(header: tuple[str, str], tail: str) -> None:
+    field_name, text = header
+    hit = LOOKUP.match(f"{text} {tail}")
+    assert hit is not None
+    assert hit.field == field_name
+
+
+@given(word=st.sampled_from([t for _, t in _ALL_HEADERS if len(normalise_header(t).split()) == 1]))
+def test_a_one_word_header_never_stretches_to_a_longer_one(word: str) -> None:
+    assert LOOKUP.match(f"{word} of the Commissionerate") is None
+    assert LOOKUP.match(f"{word} of the Division") is None
+
+
+@given(text=st.text(max_size=40))
+def test_header_matching_takes_any_text(text: str) -> None:
+    hit = LOOKUP.match(text)
+    assert hit is None or (hit.field in FIELDS and hit.quality in {EXACT, WITHOUT_NOTES, LOOSE})
+
+
+@given(
+    order=st.permutations(range(8)),
+    extras=st.lists(st.sampled_from(["Office", "Remarks ", "Date of Joining", "Wing"]), max_size=2),
+)
+def test_columns_in_any_order_with_extra_columns_give_the_same_officer(
+    order: list[int], extras: list[str]
+) -> None:
+    header = (*HEADER, "Office", "Status")
+    values = (*SELVAM, "Division I", "Completed")
+    columns = [header[i] for i in order] + extras
+    cells = [values[i] for i in order] + ["x"] * len(extras)
+    report = map_report(workbook(sheet("S", ("Report",), columns, cells)), UNIT)
+    assert report.rows == (
+        officer("S", 3, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"),
+    )
+    assert report.problems == ()
