@@ -309,9 +309,9 @@ def _assign(app: App, args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from daemon.adapters.spreadsheet_xlsx import parse_report
+    from daemon.adapters.spreadsheets import parse_attachment
     from daemon.formats import builtin_formats
-    from daemon.inspection import report_to_json, report_to_text
+    from daemon.inspection import reports_to_json, reports_to_text
 
     formats = builtin_formats()
     if args.format not in formats:
@@ -320,11 +320,12 @@ def _inspect(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
-    report = parse_report(data, args.file.name, formats[args.format])
+    reports = parse_attachment(data, args.file.name, formats[args.format])
     if args.json:
-        print(json.dumps(report_to_json(report), indent=2, ensure_ascii=False, default=str))
+        document = reports_to_json(args.file.name, reports)
+        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
     else:
-        print(report_to_text(report))
+        print(reports_to_text(reports))
     return EXIT_OK
 
 

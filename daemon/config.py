@@ -38,7 +38,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from daemon.core.models import ReportFormat
+from daemon.core.models import ReadLimits, ReportFormat
 from daemon.errors import ConfigError, ConfigIssue, UsageError
 from daemon.formats import FormatDef, builtin_formats
 
@@ -280,6 +280,29 @@ class Campaign(BaseModel):
     digest: Digest = Field(default_factory=Digest)
 
 
+class Limits(BaseModel):
+    """How much one attachment may ask of the service before it is refused as too large.
+
+    They guard against zip bombs and runaway files; a genuine report is far below them.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    max_attachment_mb: float = Field(default=25, gt=0)
+    max_uncompressed_mb: float = Field(default=128, gt=0)
+    max_cells: int = Field(default=2_000_000, ge=1000)
+    max_files_in_archive: int = Field(default=50, ge=1)
+
+    def read_limits(self) -> ReadLimits:
+        mib = 1024 * 1024
+        return ReadLimits(
+            max_attachment_bytes=int(self.max_attachment_mb * mib),
+            max_uncompressed_bytes=int(self.max_uncompressed_mb * mib),
+            max_cells=self.max_cells,
+            max_files_in_archive=self.max_files_in_archive,
+        )
+
+
 class Service(BaseModel):
     """How the long-running service behaves."""
 
@@ -305,6 +328,7 @@ class Config(BaseModel):
     campaigns: tuple[Campaign, ...] = Field(min_length=1)
     formats: dict[str, FormatDef] = Field(default_factory=dict)
     service: Service = Field(default_factory=Service)
+    limits: Limits = Field(default_factory=Limits)
     source: Path
 
     @model_validator(mode="after")

@@ -130,3 +130,30 @@ def _printable(text: str) -> str:
         else ch
         for ch in text
     )
+
+
+def reports_to_json(file: str, reports: list[ParsedReport]) -> dict[str, object]:
+    """One attachment's reports: a single spreadsheet as `report_to_json`; an archive
+    as the same shape over all its files (each row's source naming its file), with
+    the per-file detail under `files`."""
+    if len(reports) == 1:
+        return report_to_json(reports[0])
+    readable = [r for r in reports if r.readable]
+    return {
+        "file": file,
+        "readable": bool(readable),
+        "reason": None if readable else "; ".join(f"{r.file}: {r.reason}" for r in reports),
+        "sheets_used": [f"{r.file}: {sheet}" for r in readable for sheet in r.sheets_used],
+        "rows": [
+            {**_row_to_json(row), "source": {"file": r.file, "sheet": row.sheet, "row": row.row}}
+            for r in readable
+            for row in r.rows
+        ],
+        "problems": [{"file": r.file, **_problem_to_json(p)} for r in readable for p in r.problems],
+        "files": [report_to_json(r) for r in reports],
+    }
+
+
+def reports_to_text(reports: list[ParsedReport]) -> str:
+    """Each report of an attachment as text, one after another."""
+    return "\n\n".join(report_to_text(r) for r in reports)

@@ -40,6 +40,7 @@ class MailMessage:
     subject: str
     date: datetime | None
     body_text: str
+    body_html: str
     attachments: tuple[Attachment, ...]
     forwarded: tuple[MailMessage, ...]
     sha256: str
@@ -90,6 +91,7 @@ def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
         subject=_header(msg, "subject"),
         date=_date(msg),
         body_text=body,
+        body_html="\n".join(html_parts),
         attachments=tuple(attachments),
         forwarded=tuple(forwarded),
         sha256=sha256,

@@ -9,24 +9,24 @@ together with the mailbox item, so a crash at any point leaves either nothing
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 
 from daemon.adapters.archive import Archive
-from daemon.adapters.spreadsheet_xlsx import parse_report
+from daemon.adapters.spreadsheets import parse_attachment
 from daemon.adapters.store_sql import AttachmentRecord, MessageRecord, SqlStore
 from daemon.config import Campaign, Config
+from daemon.core.html_table import tables_in_html
 from daemon.core.identify import campaigns_by_keywords, suggest_unit, unit_by_sender
 from daemon.core.mime import Attachment, MailMessage, parse_message
-from daemon.core.models import ParsedReport, Problem, Submission
+from daemon.core.models import ParsedReport, Problem, ReportFormat, Submission
+from daemon.core.report_mapper import map_report
 from daemon.ports import MailSource
 
 log = structlog.get_logger("anupalan.ingest")
-
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
 
 
 @dataclass(frozen=True)
@@ -147,19 +147,18 @@ def recheck_held(
 def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) -> Verdict:
     """Decide whose report a message is, for which campaign, and read its spreadsheets."""
     unit_id, attribution = _attribute(config, mail, assign_to)
-    every = tuple(_all_attachments(mail))
-    sheets = [a for a in every if a.file_name.lower().endswith(SPREADSHEET_SUFFIXES)]
     texts = _texts(mail)
-    campaign, reports = _campaign_and_reports(config, texts, sheets)
+    campaign, read = _campaign_and_reports(config, texts, _reader(config, mail))
+    reports = tuple(report for _, report in read)
     attachments = tuple(
         AttachmentRecord(
-            file_name=r.file,
-            sha256=hashlib.sha256(a.data).hexdigest(),
-            readable=r.readable,
-            reason=r.reason,
-            sheets_used=r.sheets_used,
+            file_name=report.file,
+            sha256=hashlib.sha256(source).hexdigest(),
+            readable=report.readable,
+            reason=report.reason,
+            sheets_used=report.sheets_used,
         )
-        for a, r in zip(sheets, reports, strict=True)
+        for source, report in read
     )
     campaign_id = campaign.id if campaign else None
 
@@ -187,14 +186,8 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
         return held(
             "not_in_campaign", f"unit {unit_id} does not take part in campaign {campaign.id}"
         )
-    if not every:
-        return held("no_attachment", "no report was attached")
-    if not sheets:
-        names = ", ".join(a.file_name for a in every)
-        return held(
-            "no_spreadsheet",
-            f"no spreadsheet was attached (received: {names}); the report must be an Excel file",
-        )
+    if not reports:
+        return held("no_attachment", "no report was attached, nor pasted as a table in the mail")
     if not any(r.readable for r in reports):
         return held("unreadable", "; ".join(f"{r.file}: {r.reason}" for r in reports))
     return Verdict(
@@ -205,6 +198,51 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
         attachments=attachments,
         reports=reports,
     )
+
+
+# What a report may come as; other attachments (a signature logo, a covering
+# letter) are read only when nothing else was sent, to say why they will not do.
+REPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".zip")
+REPORT_TYPES = ("spreadsheet", "excel", "csv", "zip")
+
+Read = list[tuple[bytes, ParsedReport]]
+
+
+def _is_report_file(attachment: Attachment) -> bool:
+    name, ctype = attachment.file_name.lower(), attachment.content_type.lower()
+    return name.endswith(REPORT_SUFFIXES) or any(word in ctype for word in REPORT_TYPES)
+
+
+def _reader(config: Config, mail: MailMessage) -> Callable[[ReportFormat], Read]:
+    """How to read the message's report in a given format: its files, else a table in its body."""
+    every = list(_all_attachments(mail))
+    candidates = [a for a in every if _is_report_file(a)]
+    bodies = [html for html in _html_bodies(mail) if "<table" in html.lower()]
+    limits = config.limits.read_limits()
+
+    def files(fmt: ReportFormat, attachments: list[Attachment]) -> Read:
+        return [
+            (a.data, report)
+            for a in attachments
+            for report in parse_attachment(a.data, a.file_name, fmt, limits)
+        ]
+
+    def read(fmt: ReportFormat) -> Read:
+        if candidates:
+            return files(fmt, candidates)
+        pasted = [(html.encode("utf-8"), map_report(tables_in_html(html), fmt)) for html in bodies]
+        if any(report.readable for _, report in pasted):
+            return pasted
+        return files(fmt, every)
+
+    return read
+
+
+def _html_bodies(mail: MailMessage) -> Iterable[str]:
+    if mail.body_html:
+        yield mail.body_html
+    for inner in mail.forwarded:
+        yield from _html_bodies(inner)
 
 
 def _attribute(
@@ -238,20 +276,17 @@ def _texts(mail: MailMessage) -> list[str]:
 
 
 def _campaign_and_reports(
-    config: Config, texts: list[str], sheets: list[Attachment]
-) -> tuple[Campaign | None, tuple[ParsedReport, ...]]:
+    config: Config, texts: list[str], read: Callable[[ReportFormat], Read]
+) -> tuple[Campaign | None, Read]:
     """The campaign named by keywords; where several fit, the one whose format the files match."""
     candidates = [config.campaign(cid) for cid in campaigns_by_keywords(config.campaigns, texts)]
-    parsed: list[tuple[Campaign, tuple[ParsedReport, ...]]] = []
-    for campaign in candidates:
-        fmt = config.report_format(campaign.format)
-        parsed.append((campaign, tuple(parse_report(a.data, a.file_name, fmt) for a in sheets)))
-        if len(candidates) == 1:
-            return parsed[0]
-    fitting = [(c, r) for c, r in parsed if any(x.readable for x in r)]
+    parsed = [(c, read(config.report_format(c.format))) for c in candidates]
+    if len(parsed) == 1:
+        return parsed[0]
+    fitting = [(c, r) for c, r in parsed if any(report.readable for _, report in r)]
     if len(fitting) == 1:
         return fitting[0]
-    return None, parsed[0][1] if parsed else ()
+    return None, parsed[0][1] if parsed else []
 
 
 def _submission(mail: MailMessage, verdict: Verdict, now: datetime) -> Submission | None:

@@ -19,7 +19,7 @@ from daemon.adapters.store_sql import MessageRecord
 from daemon.adapters.templates import RenderedMail
 from daemon.config import Campaign, Config, Unit
 from daemon.core.compliance import completed_officers, percent
-from daemon.core.models import Submission
+from daemon.core.models import PRESCRIBED_FIELDS, Submission
 from daemon.core.reconcile import Upcoming
 from daemon.services.status import CampaignStatus
 
@@ -57,9 +57,7 @@ def base_context(config: Config, campaign: Campaign) -> dict[str, Any]:
 def format_headers(config: Config, campaign: Campaign) -> list[str]:
     """The headers of the columns a unit's report must have, as the circular prints them."""
     fmt = config.report_format(campaign.format)
-    return [
-        c.header for c in fmt.columns if c.field not in ("status", "completion_date", "remarks")
-    ]
+    return [c.header for c in fmt.columns if c.field in PRESCRIBED_FIELDS]
 
 
 def ack_context(

@@ -190,3 +190,36 @@ def test_the_demo_runs_offline_and_shows_the_drive(tmp_path: Path) -> None:
     assert load_workbook(workbook)["Zonal report"].max_row > 2
     again = anupalan("demo", tmp_path / "demo")
     assert again.returncode == 0 and "Ingested 0 new message(s)" in again.stdout
+
+
+def test_inspect_reads_every_format_a_unit_sends(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    csv_text = (
+        "sep=;\r\nSl. No;Emp. Code;Name;Desig.;Mobile No.;E-mail\r\n"
+        "1;50001;R. Selvam;Inspector;+91 98765 43210;MAILTO:R.Selvam@GOV.IN\r\n"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Division I.xlsx", report_xlsx(officers(2), sheet="Division I"))
+        archive.writestr("Division II.csv", csv_text.encode("cp1252"))
+    path = tmp_path / "reports.zip"
+    path.write_bytes(buffer.getvalue())
+
+    doc = json.loads(anupalan("inspect", path, "--json").stdout)
+    assert doc["readable"] is True
+    assert doc["sheets_used"] == [
+        "reports.zip/Division I.xlsx: Division I",
+        "reports.zip/Division II.csv: Division II",
+    ]
+    assert [(r["source"]["file"], r["source"]["row"], r["employee_code"]) for r in doc["rows"]] == [
+        ("reports.zip/Division I.xlsx", 4, "40101"),
+        ("reports.zip/Division I.xlsx", 5, "40102"),
+        ("reports.zip/Division II.csv", 2, "50001"),  # Excel hides the "sep=;" line
+    ]
+    assert doc["rows"][2]["mobile"] == "9876543210" and doc["rows"][2]["email"] == "r.selvam@gov.in"
+    assert [f["header_rows"] for f in doc["files"]] == [{"Division I": 3}, {"Division II": 1}]
+
+    text = anupalan("inspect", path).stdout
+    assert "Division I (header on row 3)" in text and "Division II (header on row 1)" in text

@@ -154,11 +154,13 @@ def test_unreadable_files_and_missing_attachments_are_held_with_a_reason(
     run_once(app, at(22))
     reasons = {m.from_address: m.reason for m in app.store.messages("needs_review")}
     assert reasons["ccu-chennai-north@example.gov.in"].startswith("Format.xlsx: ")
-    assert "not an Excel" in reasons["ccu-chennai-north@example.gov.in"]
-    assert reasons["ccu-chennai-south@example.gov.in"] == "no report was attached"
-    assert reasons["ccu-coimbatore@example.gov.in"] == (
-        "no spreadsheet was attached (received: scan.pdf); the report must be an Excel file"
+    assert (
+        "named like an Excel workbook but is not one" in reasons["ccu-chennai-north@example.gov.in"]
     )
+    assert reasons["ccu-chennai-south@example.gov.in"] == (
+        "no report was attached, nor pasted as a table in the mail"
+    )
+    assert reasons["ccu-coimbatore@example.gov.in"].startswith("scan.pdf: this is a PDF file")
     assert app.store.submissions("emerging-tech-l1") == []
 
 
