@@ -16,7 +16,7 @@ import os
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from types import UnionType
@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NaiveDatetime,
+    SecretStr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -53,8 +54,8 @@ DEFAULT_REMINDERS = ("-7d 10:00", "-3d 10:00", "-1d 10:00", "+1d 10:00", "+3d 10
 
 # Backends the product names that this version does not ship yet.
 _PLANNED_BACKENDS = {
-    "mailbox": ("imap", "exchange"),
-    "outgoing": ("smtp", "exchange"),
+    "mailbox": ("exchange",),
+    "outgoing": ("exchange",),
 }
 
 
@@ -131,19 +132,90 @@ class MaildirMailbox(BaseModel):
         return self.name if self.name is not None else f"maildir:{self.path}"
 
 
-# The mailbox is chosen by `backend`. Further backends join with `|`.
-Mailbox = Annotated[MaildirMailbox, Field(discriminator="backend")]
+Security = Literal["tls", "starttls", "none"]
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-class Outgoing(BaseModel):
-    """Where outgoing mail goes and whom it is from."""
+class MailServer(BaseModel):
+    """How to reach and log in to a mail server (IMAP or SMTP)."""
+
+    model_config = _MODEL_CONFIG
+
+    host: Text
+    port: int | None = Field(default=None, ge=1, le=65535)
+    # tls: encrypted from the first byte; starttls: upgraded after connecting;
+    # none: in the clear, allowed only to this machine (a local relay).
+    security: Security = "tls"
+    username: Text | None = None
+    password: SecretStr | None = None
+    # OAuth2 (XOAUTH2): a command that prints a fresh access token, or a file
+    # that holds one; either is read again at every login, so it can be refreshed.
+    oauth2_token_command: Text | None = None
+    oauth2_token_path: Path | None = None
+    tls_ca: Path | None = None  # a CA bundle to verify the server with, instead of the system's
+    timeout: float = Field(default=60, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MailServer:
+        if self.security == "none" and self.host not in _LOOPBACK:
+            raise ValueError(
+                "security: none sends passwords and mail in the clear; it is allowed only to"
+                f" this machine ({', '.join(_LOOPBACK)}); use tls or starttls for {self.host}"
+            )
+        ways = [
+            self.password is not None,
+            bool(self.oauth2_token_command),
+            self.oauth2_token_path is not None,
+        ]
+        if sum(ways) > 1:
+            raise ValueError(
+                "give only one of password, oauth2_token_command and oauth2_token_path"
+            )
+        if any(ways) and not self.username:
+            raise ValueError("a username is needed to log in")
+        return self
+
+
+class ImapMailbox(MailServer):
+    """A mailbox on an IMAP server (NIC/Zimbra, Gmail, Microsoft 365, the office's own)."""
+
+    backend: Literal["imap"]
+    name: Text | None = None
+    folder: Text = "INBOX"
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    # What to do with a message once it is stored: leave it, flag it, or move it.
+    after_ingest: Literal["leave", "flag", "move"] = "leave"
+    processed_folder: Text = "anupalan-processed"
+    idle: bool = True  # wait for new mail with IMAP IDLE where the server has it
+    idle_renew_seconds: int = Field(default=300, ge=30, le=1500)
+    # On the first run against a mailbox that already holds mail: read what came
+    # since the earliest campaign started, everything, or only what arrives from now.
+    first_run: Literal["since_campaign_start", "all", "new_only"] = "since_campaign_start"
+
+    @property
+    def identity(self) -> str:
+        return (
+            self.name
+            if self.name is not None
+            else f"imap:{self.username}@{self.host}/{self.folder}"
+        )
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+# The mailbox is chosen by `backend`.
+Mailbox = Annotated[MaildirMailbox | ImapMailbox, Field(discriminator="backend")]
+
+
+class _Sending(BaseModel):
+    """Who outgoing mail is from and how it is worded."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True
     )
 
-    backend: Literal["directory"]
-    path: Path
     from_: Annotated[str, AfterValidator(_sender)] = Field(alias="from")
     templates: Path | None = None  # a folder whose templates replace the built-in ones
 
@@ -151,6 +223,30 @@ class Outgoing(BaseModel):
     def from_address(self) -> str:
         """The bare address of `from`, lower-cased."""
         return parseaddr(self.from_)[1].lower()
+
+
+class DirectoryOutgoing(_Sending):
+    """Outgoing mail written as .eml files into a folder, for a relay or a person to send."""
+
+    backend: Literal["directory"]
+    path: Path
+
+
+class SmtpOutgoing(_Sending, MailServer):
+    """Outgoing mail through an SMTP server."""
+
+    backend: Literal["smtp"]
+    security: Security = "starttls"
+    # Also keep a copy in the Sent folder of the IMAP mailbox (mailbox.backend: imap).
+    save_to_sent: bool = False
+    sent_folder: Text = "Sent"
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "none": 25}[self.security]
+
+
+Outgoing = Annotated[DirectoryOutgoing | SmtpOutgoing, Field(discriminator="backend")]
 
 
 class Storage(BaseModel):
@@ -274,10 +370,16 @@ class Campaign(BaseModel):
     format: Text
     keywords: tuple[Text, ...] = ()
     unit_deadline: date
+    start: date | None = None  # when the drive began (default: 60 days before the deadline)
     units: tuple[Slug, ...] = ()
     reminders: Reminders = Field(default_factory=Reminders)
     upstream: Upstream
     digest: Digest = Field(default_factory=Digest)
+
+    @property
+    def opens(self) -> date:
+        """The first day mail for this drive can arrive."""
+        return self.start or self.unit_deadline - timedelta(days=60)
 
 
 class Limits(BaseModel):
@@ -456,14 +558,15 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         path = path.expanduser()
         return path if path.is_absolute() else base / path
 
+    def resolve(model: BaseModel, *names: str) -> Any:
+        values = {n: getattr(model, n, None) for n in names}
+        return model.model_copy(update={n: resolved(v) for n, v in values.items() if v is not None})
+
     return config.model_copy(
         update={
-            "mailbox": config.mailbox.model_copy(update={"path": resolved(config.mailbox.path)}),
-            "outgoing": config.outgoing.model_copy(
-                update={
-                    "path": resolved(config.outgoing.path),
-                    "templates": config.outgoing.templates and resolved(config.outgoing.templates),
-                }
+            "mailbox": resolve(config.mailbox, "path", "tls_ca", "oauth2_token_path"),
+            "outgoing": resolve(
+                config.outgoing, "path", "templates", "tls_ca", "oauth2_token_path"
             ),
             "storage": config.storage.model_copy(
                 update={
@@ -878,7 +981,10 @@ def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
 
 # --------------------------------------------------------------------------- messages
 
-_TAGGED: dict[Loc, tuple[str, ...]] = {("mailbox",): ("maildir",)}
+_TAGGED: dict[Loc, tuple[str, ...]] = {
+    ("mailbox",): ("maildir", "imap"),
+    ("outgoing",): ("directory", "smtp"),
+}
 
 _EXPECTED = {
     "int_type": "expected a whole number",

@@ -54,6 +54,10 @@ class MailboxError(AnupalanError):
     """The mailbox could not be reached or read."""
 
 
+class MailboxLoginError(MailboxError):
+    """The mail server refused the login: wrong password, expired token, account locked."""
+
+
 class UsageError(AnupalanError):
     """The command was given arguments it cannot act on."""
 

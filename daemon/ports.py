@@ -15,6 +15,14 @@ class IncomingMessage:
     raw: bytes
 
 
+class SyncState(Protocol):
+    """Named values a mail source keeps between polls (UIDVALIDITY, where its first run began)."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+
 class MailSource(Protocol):
     """A mailbox that unit replies arrive in."""
 
@@ -23,8 +31,20 @@ class MailSource(Protocol):
         """A stable name for this mailbox, under which its sync state is kept."""
         ...
 
-    def new_messages(self, seen: Container[str]) -> Iterator[IncomingMessage]:
-        """Messages whose item id is not in `seen`, oldest first. Never modifies the mailbox."""
+    def new_messages(self, seen: Container[str], state: SyncState) -> Iterator[IncomingMessage]:
+        """Messages whose item id is not in `seen`, oldest first.
+
+        Reading marks nothing: a message counts as ingested only once it is
+        stored, and one that fails is offered again at the next poll.
+        """
+        ...
+
+    def processed(self, item: str) -> None:
+        """Called once the message is durably stored: flag or move it, if so configured."""
+        ...
+
+    def close(self) -> None:
+        """Let go of any connection."""
         ...
 
 

@@ -7,7 +7,7 @@ from collections.abc import Container, Iterator
 from pathlib import Path
 
 from daemon.errors import MailboxError
-from daemon.ports import IncomingMessage
+from daemon.ports import IncomingMessage, SyncState
 
 
 class MaildirMailSource:
@@ -21,7 +21,7 @@ class MaildirMailSource:
     def identity(self) -> str:
         return self._identity
 
-    def new_messages(self, seen: Container[str]) -> Iterator[IncomingMessage]:
+    def new_messages(self, seen: Container[str], state: SyncState) -> Iterator[IncomingMessage]:
         if not (self.path / "new").is_dir() or not (self.path / "cur").is_dir():
             raise MailboxError(f"{self.path} is not a Maildir (it needs new/ and cur/ folders)")
         box = mailbox.Maildir(self.path, factory=None, create=False)
@@ -36,3 +36,9 @@ class MaildirMailSource:
             except OSError as exc:
                 raise MailboxError(f"cannot read message {key} in {self.path}: {exc}") from exc
             yield IncomingMessage(item=key, raw=raw)
+
+    def processed(self, item: str) -> None:
+        """A Maildir is never modified."""
+
+    def close(self) -> None:
+        """There is no connection to close."""

@@ -177,6 +177,20 @@ class SqlStore:
         with self._tx() as conn:
             _insert_item(conn, mailbox, item, message_key, now)
 
+    def sync_state(self, mailbox: str) -> StoredSyncState:
+        """The sync state of one mailbox, as its source reads and writes it."""
+        return StoredSyncState(self, mailbox)
+
+    def set_sync_value(self, mailbox: str, name: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sync_state (mailbox, name, value) VALUES (:m, :n, :v)"
+                    " ON CONFLICT (mailbox, name) DO UPDATE SET value = excluded.value"
+                ),
+                {"m": mailbox, "n": name, "v": value},
+            )
+
     def sync_value(self, mailbox: str, name: str) -> str | None:
         with self._tx() as conn:
             return conn.execute(
@@ -548,3 +562,17 @@ def _mail(m: Any) -> MailRecord:
         recipients=tuple(json.loads(m["recipients"] or "[]")),
         next_attempt_at=_dt(m["next_attempt_at"]),
     )
+
+
+@dataclass(frozen=True)
+class StoredSyncState:
+    """One mailbox's sync state in the database (the SyncState port)."""
+
+    store: SqlStore
+    mailbox: str
+
+    def get(self, name: str) -> str | None:
+        return self.store.sync_value(self.mailbox, name)
+
+    def set(self, name: str, value: str) -> None:
+        self.store.set_sync_value(self.mailbox, name, value)

@@ -65,12 +65,10 @@ def ingest_new(
     """Ingest every message of the mailbox not ingested before."""
     results = recheck_held(config, store, archive, now)
     seen = store.seen_items(source.identity)
-    for incoming in source.new_messages(seen):
-        results.append(
-            ingest_raw(
-                config, store, archive, incoming.raw, now, item=(source.identity, incoming.item)
-            )
-        )
+    for incoming in source.new_messages(seen, store.sync_state(source.identity)):
+        item = (source.identity, incoming.item)
+        results.append(ingest_raw(config, store, archive, incoming.raw, now, item=item))
+        source.processed(incoming.item)
     return results
 
 
