@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from daemon.adapters.archive import Archive
 from daemon.adapters.lock import InstanceLock
@@ -11,8 +14,14 @@ from daemon.adapters.mailbox_maildir import MaildirMailSource
 from daemon.adapters.sender_directory import DirectorySender
 from daemon.adapters.store_sql import SqlStore
 from daemon.adapters.templates import MailTemplates
-from daemon.config import Config
+from daemon.config import Config, DirectoryOutgoing, ImapMailbox, MaildirMailbox
 from daemon.ports import MailSender, MailSource
+
+
+class MailWatcher(Protocol):
+    """Something that can tell, between polls, that new mail has arrived (IMAP IDLE)."""
+
+    def watch(self, stop: threading.Event, on_mail: Callable[[], None]) -> None: ...
 
 
 @dataclass
@@ -25,6 +34,7 @@ class App:
     source: MailSource
     sender: MailSender
     templates: MailTemplates
+    watcher: MailWatcher | None = None
 
     def lock(self) -> InstanceLock:
         """The lock that keeps a second sending process off this database."""
@@ -32,16 +42,42 @@ class App:
         return InstanceLock(Path(f"{database}.lock"))
 
     def close(self) -> None:
+        self.source.close()
         self.store.close()
 
 
 def build_app(config: Config) -> App:
-    mailbox = config.mailbox
+    source, watcher = _mailbox(config)
     return App(
         config=config,
         store=SqlStore.open_sqlite(config.storage.database),
         archive=Archive(config.storage.archive),
-        source=MaildirMailSource(mailbox.path, mailbox.identity),
-        sender=DirectorySender(config.outgoing.path),
+        source=source,
+        sender=_sender(config),
         templates=MailTemplates(config.outgoing.templates),
+        watcher=watcher,
     )
+
+
+def _mailbox(config: Config) -> tuple[MailSource, MailWatcher | None]:
+    mailbox = config.mailbox
+    if isinstance(mailbox, MaildirMailbox):
+        return MaildirMailSource(mailbox.path, mailbox.identity), None
+    from daemon.adapters.mailbox_imap import ImapIdleWatcher, ImapMailSource
+
+    start = min(c.opens for c in config.campaigns)
+    return ImapMailSource(mailbox, start), ImapIdleWatcher(mailbox) if mailbox.idle else None
+
+
+def _sender(config: Config) -> MailSender:
+    outgoing = config.outgoing
+    if isinstance(outgoing, DirectoryOutgoing):
+        return DirectorySender(outgoing.path)
+    from daemon.adapters.sender_smtp import SmtpSender
+
+    copy_to_sent = None
+    if outgoing.save_to_sent and isinstance(config.mailbox, ImapMailbox):
+        from daemon.adapters.mailbox_imap import ImapSentFolder
+
+        copy_to_sent = ImapSentFolder(config.mailbox, outgoing.sent_folder).append
+    return SmtpSender(outgoing, copy_to_sent=copy_to_sent)

@@ -217,6 +217,9 @@ def _once(app: App, args: argparse.Namespace) -> int:
     for delivery in report.delivered:
         if delivery.outcome != "sent":
             print(f"  {delivery.kind} {delivery.key}: {delivery.outcome}: {delivery.error}")
+    if report.poll_error:
+        print(f"anupalan: the mailbox could not be read: {report.poll_error}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 

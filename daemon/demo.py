@@ -140,7 +140,7 @@ def run_demo(directory: Path, out: TextIO) -> Path:
             )
             print(f"  {r.outcome:<12} {who:<16} {detail}", file=out)
         sent = {d.key for d in cycle.delivered if d.outcome == "sent"}
-        print(f"\nWrote {len(sent)} mail(s) to {config.outgoing.path}/:", file=out)
+        print(f"\nWrote {len(sent)} mail(s) to {directory / 'outbox'}/:", file=out)
         for draft in cycle.queued:
             if draft.mail.key in sent:
                 print(f"  {draft.mail.kind:<11} {draft.mail.subject}", file=out)

@@ -35,7 +35,7 @@ class MessageRecord:
     subject: str
     sent_at: datetime | None
     received_at: datetime
-    outcome: str  # "accepted" | "needs_review"
+    outcome: str  # "accepted" | "needs_review" | "ignored"
     unit_id: str | None = None
     campaign_id: str | None = None
     reason: str | None = None

@@ -44,6 +44,7 @@ class MailMessage:
     attachments: tuple[Attachment, ...]
     forwarded: tuple[MailMessage, ...]
     sha256: str
+    automatic: bool = False  # an auto-reply or other machine-sent mail (RFC 3834)
 
     @property
     def key(self) -> str:
@@ -95,6 +96,18 @@ def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
         attachments=tuple(attachments),
         forwarded=tuple(forwarded),
         sha256=sha256,
+        automatic=_automatic(msg),
+    )
+
+
+def _automatic(msg: Message) -> bool:
+    """Whether a machine sent it: answering such mail risks a loop between two robots."""
+    auto_submitted = _header(msg, "auto-submitted").lower()
+    precedence = _header(msg, "precedence").lower()
+    return (
+        (bool(auto_submitted) and auto_submitted != "no")
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or any(_header(msg, name) for name in ("x-autoreply", "x-autorespond"))
     )
 
 

@@ -24,6 +24,7 @@ from daemon.core.identify import campaigns_by_keywords, suggest_unit, unit_by_se
 from daemon.core.mime import Attachment, MailMessage, parse_message
 from daemon.core.models import ParsedReport, Problem, ReportFormat, Submission
 from daemon.core.report_mapper import map_report
+from daemon.errors import MailboxError, StorageError
 from daemon.ports import MailSource
 
 log = structlog.get_logger("anupalan.ingest")
@@ -33,7 +34,7 @@ log = structlog.get_logger("anupalan.ingest")
 class Verdict:
     """What anupalan decided about one message."""
 
-    outcome: str  # "accepted" | "needs_review"
+    outcome: str  # "accepted" | "needs_review" | "ignored"
     unit_id: str | None
     campaign_id: str | None
     reason: str | None = None
@@ -49,7 +50,7 @@ class IngestResult:
     """The outcome of ingesting one message, as logged and shown to the user."""
 
     key: str
-    outcome: str  # "accepted" | "needs_review" | "duplicate"
+    outcome: str  # "accepted" | "needs_review" | "ignored" | "duplicate" | "failed"
     from_address: str | None
     subject: str
     unit_id: str | None = None
@@ -67,8 +68,22 @@ def ingest_new(
     seen = store.seen_items(source.identity)
     for incoming in source.new_messages(seen, store.sync_state(source.identity)):
         item = (source.identity, incoming.item)
-        results.append(ingest_raw(config, store, archive, incoming.raw, now, item=item))
-        source.processed(incoming.item)
+        try:
+            results.append(ingest_raw(config, store, archive, incoming.raw, now, item=item))
+        except StorageError:
+            raise  # the disk or the database: every message would fail alike
+        except Exception as exc:
+            # One message that cannot be ingested must not hold up the others. It is
+            # not remembered as seen, so it is tried again at every poll, and reported.
+            log.exception("ingest_failed", item=incoming.item)
+            results.append(IngestResult(incoming.item, "failed", None, "", reason=repr(exc)))
+            continue
+        try:
+            source.processed(incoming.item)
+        except MailboxError as exc:
+            # The message is stored; only the flag or move is missing. It is not worth
+            # stopping the poll for, and the next poll's errors, if any, are reported.
+            log.warning("mark_processed_failed", item=incoming.item, error=str(exc))
     return results
 
 
@@ -144,6 +159,8 @@ def recheck_held(
 
 def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) -> Verdict:
     """Decide whose report a message is, for which campaign, and read its spreadsheets."""
+    if _is_own(config, mail):
+        return Verdict("ignored", None, None, reason="a mail anupalan sent itself")
     unit_id, attribution = _attribute(config, mail, assign_to)
     texts = _texts(mail)
     campaign, read = _campaign_and_reports(config, texts, _reader(config, mail))
@@ -173,6 +190,9 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
             reports=reports,
         )
 
+    if mail.automatic and assign_to is None and not any(r.readable for r in reports):
+        # An out-of-office reply or a bounce: nothing to count, and never to be answered.
+        return Verdict("ignored", unit_id, campaign_id, reason="an automatic reply")
     if unit_id is None:
         sheet_names = [s for r in reports for s in r.sheets_used]
         suggestion = suggest_unit(config.units, [*texts, *sheet_names])
@@ -241,6 +261,12 @@ def _html_bodies(mail: MailMessage) -> Iterable[str]:
         yield mail.body_html
     for inner in mail.forwarded:
         yield from _html_bodies(inner)
+
+
+def _is_own(config: Config, mail: MailMessage) -> bool:
+    """One of anupalan's own mails (a digest to the admins lands in the mailbox it reads)."""
+    own_id = mail.message_id is not None and ".anupalan@" in mail.message_id
+    return own_id and mail.from_address == config.outgoing.from_address
 
 
 def _attribute(

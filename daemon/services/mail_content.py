@@ -224,7 +224,20 @@ def digest_context(
             for m in status.failed_mails
         ],
         "upcoming": [{"at": moment(u.at, tz), "what": u.what} for u in upcoming],
+        "mailbox_trouble": _mailbox_trouble(status, tz),
     }
+
+
+def _mailbox_trouble(status: CampaignStatus, tz: ZoneInfo) -> str | None:
+    health = status.health
+    if not health.failing or health.last_error_at is None:
+        return None
+    since = f"; last read {moment(health.last_ok_at, tz)}" if health.last_ok_at else ""
+    return (
+        f"The mailbox could not be read at the last {health.failures} attempt(s)"
+        f" (latest {moment(health.last_error_at, tz)}{since}): {health.last_error}."
+        " Replies from units are not being collected until this is put right."
+    )
 
 
 def message_id_for(key: str, sender: str) -> str:

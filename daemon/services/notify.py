@@ -7,6 +7,7 @@ before anything is delivered. Delivery is the outbox's business.
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -159,7 +160,9 @@ class _Drafter:
             sender=config.outgoing.from_address,
             recipients=(*to, *cc),
         )
-        return Draft(record, msg.as_bytes(), rendered.text, rendered.html, cc)
+        # CRLF line ends, as SMTP and IMAP APPEND require on the wire
+        wire = msg.as_bytes(policy=email.policy.SMTP)
+        return Draft(record, wire, rendered.text, rendered.html, cc)
 
     def _submission(self, message: MessageRecord) -> Submission:
         return self.submissions[message.key]

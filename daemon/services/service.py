@@ -37,30 +37,39 @@ def run_forever(app: App, stop: threading.Event) -> None:
         },
     )
     one_at_a_time = threading.Lock()
+    wanted = threading.Event()  # a cycle has been asked for since the last one began
 
     def cycle() -> None:
-        with one_at_a_time:
-            if stop.is_set():
-                return
-            now = datetime.now(tz)
-            try:
-                report = run_once(app, now)
-                log.info(
-                    "cycle_done",
-                    ingested=len(report.ingested),
-                    queued=len(report.queued),
-                    delivered=sum(d.outcome == "sent" for d in report.delivered),
-                )
-                upcoming = next_tick(app, now)
-            except AnupalanError as exc:
-                # The mailbox or the disk may recover by the next poll; keep running.
-                log.error("cycle_failed", error=str(exc))
-                return
-            if upcoming is not None:
-                scheduler.add_job(
-                    cycle, DateTrigger(upcoming, timezone=tz), id="tick", replace_existing=True
-                )
-                log.info("next_tick", at=upcoming.isoformat())
+        wanted.set()
+        if not one_at_a_time.acquire(blocking=False):
+            return  # the cycle running now sees `wanted` and goes round again
+        try:
+            while wanted.is_set() and not stop.is_set():
+                wanted.clear()
+                _one_cycle()
+        finally:
+            one_at_a_time.release()
+
+    def _one_cycle() -> None:
+        now = datetime.now(tz)
+        try:
+            report = run_once(app, now)
+            log.info(
+                "cycle_done",
+                ingested=len(report.ingested),
+                queued=len(report.queued),
+                delivered=sum(d.outcome == "sent" for d in report.delivered),
+            )
+            upcoming = next_tick(app, now)
+        except AnupalanError as exc:
+            # The mailbox or the disk may recover by the next poll; keep running.
+            log.error("cycle_failed", error=str(exc))
+            return
+        if upcoming is not None:
+            scheduler.add_job(
+                cycle, DateTrigger(upcoming, timezone=tz), id="tick", replace_existing=True
+            )
+            log.info("next_tick", at=upcoming.isoformat())
 
     interval = app.config.service.poll_interval
     scheduler.add_job(
@@ -71,6 +80,15 @@ def run_forever(app: App, stop: threading.Event) -> None:
     )
     scheduler.start()
     log.info("service_started", poll_interval=interval)
+    if app.watcher is not None:
+        # New mail (IMAP IDLE) runs a cycle at once instead of waiting for the next poll.
+        watcher = threading.Thread(
+            target=app.watcher.watch,
+            args=(stop, lambda: scheduler.add_job(cycle, id="new-mail", replace_existing=True)),
+            name="mail-watcher",
+            daemon=True,
+        )
+        watcher.start()
     stop.wait()
     scheduler.shutdown(wait=True)
     log.info("service_stopped")

@@ -18,6 +18,7 @@ from daemon.core.compliance import (
     unit_compliance,
 )
 from daemon.core.models import Submission
+from daemon.services.health import PollHealth, poll_health
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class CampaignStatus:
     upstream_due_at: datetime
     current: dict[str, Submission]
     mails: tuple[MailRecord, ...]
+    health: PollHealth
 
     def unit(self, unit_id: str) -> UnitCompliance:
         return next(u for u in self.units if u.unit_id == unit_id)
@@ -67,6 +69,7 @@ def campaign_status(
         upstream_due_at=campaign.upstream.send_at.replace(tzinfo=tz),
         current=current,
         mails=mails,
+        health=poll_health(store),
     )
 
 
@@ -111,6 +114,13 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
         "upstream": {
             "sent_at": _iso(status.upstream_sent_at, tz),
             "due_at": _iso(status.upstream_due_at, tz),
+        },
+        "mailbox": {
+            "last_read_at": _iso(status.health.last_ok_at, tz),
+            "failing_since": _iso(status.health.last_error_at, tz)
+            if status.health.failing
+            else None,
+            "error": status.health.last_error,
         },
         "failed_mails": [
             {
@@ -177,6 +187,11 @@ def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
             out.append(f'      "{m.subject}": {m.reason}{hint}')
     else:
         out.append("Needs review: nothing")
+    if status.health.failing:
+        out.append(
+            f"THE MAILBOX CANNOT BE READ ({status.health.failures} failed poll(s), last at "
+            f"{_when(status.health.last_error_at, tz)}): {status.health.last_error}"
+        )
     if status.failed_mails:
         out.append(f"Mails that could not be delivered ({len(status.failed_mails)}):")
         for mail in status.failed_mails:

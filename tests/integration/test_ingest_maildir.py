@@ -209,3 +209,19 @@ def test_an_administrator_forward_counts_for_the_unit_that_wrote(zone: Zone, app
     assert (result.outcome, result.unit_id, result.rows) == ("accepted", "chennai-south", 3)
     held = app.store.message(result.key)
     assert held is not None and held.attribution == "forwarded"
+
+
+def test_automatic_replies_are_stored_but_never_counted_or_answered(zone: Zone, app: App) -> None:
+    from email.message import EmailMessage
+
+    ooo = EmailMessage()
+    ooo["From"] = "ccu-chennai-north@example.gov.in"
+    ooo["Subject"] = "Out of office: Reminder: Chennai North report"
+    ooo["Auto-Submitted"] = "auto-replied"
+    ooo.set_content("I am on leave till 2 May.")
+    zone.deliver(ooo.as_bytes())
+    report = run_once(app, at(22))
+    assert [r.outcome for r in report.ingested] == ["ignored"]
+    assert [d.mail.kind for d in report.queued if d.mail.unit_id == "chennai-north"] == []
+    assert app.store.messages("needs_review") == []
+    assert app.store.table_counts()["messages"] == 1  # archived and remembered all the same

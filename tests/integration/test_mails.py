@@ -255,3 +255,39 @@ def test_a_dry_run_records_and_sends_nothing(zone: Zone, app: App) -> None:
         "reminder",
     ]
     assert app.store.table_counts() == counts
+
+
+def test_a_mailbox_that_cannot_be_read_is_reported_and_the_rest_still_goes(
+    zone: Zone, app: App
+) -> None:
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in", SUBJECT, [("Format.xlsx", report_xlsx(officers(2)))]
+        )
+    )
+    run_once(app, at(21, 16))
+    for folder in ("new", "cur", "tmp"):
+        (zone.mailbox / folder).rename(zone.root / f"moved-{folder}")
+    report = run_once(app, at(24, 9))
+    assert report.poll_error is not None and "is not a Maildir" in report.poll_error
+    # reminders and the digest still go
+    assert sorted(d.mail.kind for d in report.queued) == ["digest"] + ["reminder"] * 4
+    [digest] = [d for d in report.queued if d.mail.kind == "digest"]
+    _, text, html = parts(digest.content)
+    assert "ATTENTION: The mailbox could not be read at the last 1 attempt(s)" in text
+    assert "is not a Maildir" in html
+    status = status_json(
+        campaign_status(app.config, app.store, app.config.campaign(), at(24, 10)),
+        app.config.zone.tzinfo,
+    )
+    assert status["mailbox"]["failing_since"] == "2023-04-24T09:00:00+05:30"
+    assert status["mailbox"]["last_read_at"] == "2023-04-21T16:00:00+05:30"
+
+    for folder in ("new", "cur", "tmp"):
+        (zone.root / f"moved-{folder}").rename(zone.mailbox / folder)
+    assert run_once(app, at(24, 11)).poll_error is None
+    status = status_json(
+        campaign_status(app.config, app.store, app.config.campaign(), at(24, 11)),
+        app.config.zone.tzinfo,
+    )
+    assert status["mailbox"]["failing_since"] is None and status["mailbox"]["error"] is None
