@@ -53,10 +53,6 @@ _INCONSISTENT = "config_inconsistent"
 DEFAULT_REMINDERS = ("-7d 10:00", "-3d 10:00", "-1d 10:00", "+1d 10:00", "+3d 10:00")
 
 # Backends the product names that this version does not ship yet.
-_PLANNED_BACKENDS = {
-    "mailbox": ("exchange",),
-    "outgoing": ("exchange",),
-}
 
 
 def _email(value: str) -> str:
@@ -205,8 +201,66 @@ class ImapMailbox(MailServer):
         return self.port or (993 if self.security == "tls" else 143)
 
 
+class ExchangeServer(BaseModel):
+    """How to reach an on-premises Exchange Server through EWS."""
+
+    model_config = _MODEL_CONFIG
+
+    # Either the EWS address (https://mail.example.gov.in/EWS/Exchange.asmx) or
+    # autodiscover from the mailbox address.
+    ews_url: Text | None = None
+    autodiscover: bool = False
+    primary_smtp_address: Email
+    username: Text  # DOMAIN\user, or user@domain
+    auth: Literal["ntlm", "basic", "oauth2"] = "ntlm"
+    password: SecretStr | None = None
+    # OAuth2 (client credentials, as Exchange's hybrid modern authentication uses)
+    oauth2_client_id: Text | None = None
+    oauth2_tenant_id: Text | None = None
+    oauth2_client_secret: SecretStr | None = None
+    tls_ca: Path | None = None  # a CA bundle to verify the server with, instead of the system's
+    timeout: float = Field(default=60, gt=0, le=600)
+    # How long in all to keep retrying a busy server (ErrorServerBusy) before giving up.
+    max_retry_wait: int = Field(default=300, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExchangeServer:
+        if not self.ews_url and not self.autodiscover:
+            raise ValueError("give ews_url, or set autodiscover: true")
+        if self.auth == "oauth2":
+            missing = [
+                name
+                for name in ("oauth2_client_id", "oauth2_tenant_id", "oauth2_client_secret")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"auth: oauth2 needs {', '.join(missing)}")
+        elif self.password is None:
+            raise ValueError(f"auth: {self.auth} needs a password (password or password_file)")
+        return self
+
+
+class ExchangeMailbox(ExchangeServer):
+    """A mailbox on an on-premises Exchange Server, read through EWS."""
+
+    backend: Literal["exchange"]
+    name: Text | None = None
+    folder: Text = "Inbox"  # a folder under the mailbox root, such as Inbox or Inbox/Returns
+    batch_size: int = Field(default=50, ge=1, le=512)
+    after_ingest: Literal["leave", "move"] = "leave"
+    processed_folder: Text = "anupalan-processed"
+
+    @property
+    def identity(self) -> str:
+        return (
+            self.name
+            if self.name is not None
+            else f"exchange:{self.primary_smtp_address}/{self.folder}"
+        )
+
+
 # The mailbox is chosen by `backend`.
-Mailbox = Annotated[MaildirMailbox | ImapMailbox, Field(discriminator="backend")]
+Mailbox = Annotated[MaildirMailbox | ImapMailbox | ExchangeMailbox, Field(discriminator="backend")]
 
 
 class _Sending(BaseModel):
@@ -246,7 +300,15 @@ class SmtpOutgoing(_Sending, MailServer):
         return self.port or {"tls": 465, "starttls": 587, "none": 25}[self.security]
 
 
-Outgoing = Annotated[DirectoryOutgoing | SmtpOutgoing, Field(discriminator="backend")]
+class ExchangeOutgoing(_Sending, ExchangeServer):
+    """Outgoing mail sent through EWS, a copy saved in Sent Items."""
+
+    backend: Literal["exchange"]
+
+
+Outgoing = Annotated[
+    DirectoryOutgoing | SmtpOutgoing | ExchangeOutgoing, Field(discriminator="backend")
+]
 
 
 class Storage(BaseModel):
@@ -982,8 +1044,8 @@ def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
 # --------------------------------------------------------------------------- messages
 
 _TAGGED: dict[Loc, tuple[str, ...]] = {
-    ("mailbox",): ("maildir", "imap"),
-    ("outgoing",): ("directory", "smtp"),
+    ("mailbox",): ("maildir", "imap", "exchange"),
+    ("outgoing",): ("directory", "smtp", "exchange"),
 }
 
 _EXPECTED = {
@@ -1059,11 +1121,11 @@ def _explain(error: ErrorDetails, secrets: _Secrets) -> tuple[Loc, str]:
             "starting with a letter or digit (like chennai-north)"
         )
     if kind == "literal_error":
-        return loc, _backend_message(loc, value, str(ctx.get("expected", "")), got)
+        return loc, _backend_message(str(ctx.get("expected", "")), got)
     if kind == "union_tag_invalid":
         key = str(ctx.get("discriminator", "'backend'")).strip("'\"")
         expected = str(ctx.get("expected_tags", ""))
-        return (*loc, key), _backend_message((*loc, key), ctx.get("tag"), expected, got)
+        return (*loc, key), _backend_message(expected, got)
     if kind == "union_tag_not_found":
         key = str(ctx.get("discriminator", "'backend'")).strip("'\"")
         if not isinstance(value, dict):
@@ -1076,13 +1138,7 @@ def _explain(error: ErrorDetails, secrets: _Secrets) -> tuple[Loc, str]:
     return loc, error["msg"]
 
 
-def _backend_message(loc: Loc, value: Any, expected: str, got: str) -> str:
-    kind = str(loc[0]) if loc else ""
-    if loc[-1:] == ("backend",) and value in _PLANNED_BACKENDS.get(kind, ()):
-        return (
-            f"the '{value}' {kind} backend is not available yet in this version "
-            f"(available: {expected})"
-        )
+def _backend_message(expected: str, got: str) -> str:
     return f"must be one of {expected}, got {got}"
 
 

@@ -355,7 +355,7 @@ def test_send_at_needs_a_time(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("backend", "expected"),
-    [("exchange", "not available yet"), ("pop3", "maildir")],
+    [("pop3", "maildir")],
 )
 def test_mailbox_backend(tmp_path: Path, backend: str, expected: str) -> None:
     text = edited("backend: maildir", f"backend: {backend}")
