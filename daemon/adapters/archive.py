@@ -7,10 +7,9 @@ happens later it can be read again. Writing the same message twice is a no-op.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
+from daemon.adapters.files import write_atomically
 from daemon.errors import StorageError
 
 
@@ -30,18 +29,7 @@ class Archive:
         if path.exists() and path.stat().st_size == len(raw):
             return sha256, path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(raw)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            _fsync_dir(path.parent)
+            write_atomically(path, raw)
         except OSError as exc:
             raise StorageError(
                 f"cannot archive message in {self.root}: {exc.strerror or exc}"
@@ -53,11 +41,3 @@ class Archive:
             return self.path_for(sha256).read_bytes()
         except OSError as exc:
             raise StorageError(f"archived message {sha256} cannot be read: {exc}") from exc
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

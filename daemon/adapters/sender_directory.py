@@ -7,11 +7,10 @@ a crash replaces the file with the same bytes: the folder holds it exactly once.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from daemon.adapters.files import write_atomically
 from daemon.errors import TransientSendError
 from daemon.ports import OutgoingMail
 
@@ -32,17 +31,7 @@ class DirectorySender:
     def send(self, mail: OutgoingMail) -> None:
         target = self.path / file_name(mail.key)
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".sending-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(mail.content)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(target, mail.content)
         except OSError as exc:
             # A full or read-only disk may be put right; try again later.
             raise TransientSendError(f"cannot write {target}: {exc.strerror or exc}") from exc

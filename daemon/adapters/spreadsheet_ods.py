@@ -19,7 +19,6 @@ Blank rows are left out; every other row keeps its number.
 from __future__ import annotations
 
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -29,7 +28,13 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from daemon.adapters.spreadsheet_xlsx import DAMAGED, EMPTY, PASSWORD_PROTECTED, too_many_cells
+from daemon.adapters.spreadsheet_xlsx import (
+    ARCHIVE_ERRORS,
+    DAMAGED,
+    EMPTY,
+    PASSWORD_PROTECTED,
+    too_many_cells,
+)
 from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
 from daemon.errors import UnreadableFile
 
@@ -52,16 +57,7 @@ _PARAGRAPHS = (_TEXT + "p", _TEXT + "h")
 _HIDDEN = ("collapse", "filter")
 _NUMBER_TYPES = ("float", "percentage", "currency")
 
-_ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    ValueError,
-    RuntimeError,
-    KeyError,
-)
+_ARCHIVE_ERRORS = (*ARCHIVE_ERRORS, KeyError)
 
 
 def read_ods(

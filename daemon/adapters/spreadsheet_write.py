@@ -7,8 +7,6 @@ are dropped, so unit input can never run or break anything in this file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
@@ -20,6 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from daemon.adapters.files import write_atomically
 from daemon.core.consolidate import Consolidation
 from daemon.errors import StorageError
 
@@ -63,17 +62,8 @@ def consolidation_bytes(report: Consolidation, tz: Any) -> bytes:
 
 def write_consolidation(report: Consolidation, path: Path, tz: Any) -> None:
     """Write the workbook atomically: readers see the old file or the whole new one."""
-    wb = _workbook(report, tz)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".xlsx")
-        os.close(fd)
-        try:
-            wb.save(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, consolidation_bytes(report, tz))
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -39,7 +39,7 @@ BINARY_XLSB = "this file is an Excel binary .xlsb workbook; please save it as .x
 
 # What zipfile raises on a damaged archive: bad headers, bad CRCs, truncated or
 # encrypted members, compression methods it does not know.
-_ARCHIVE_ERRORS = (
+ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
@@ -130,7 +130,7 @@ def _check_size(data: bytes, file_name: str, max_cells: int, max_uncompressed_by
                     merged += _merged_area(archive.read(info))
             if merged > max_cells:
                 raise UnreadableFile(file_name, too_many_cells(max_cells))
-    except _ARCHIVE_ERRORS as exc:
+    except ARCHIVE_ERRORS as exc:
         raise UnreadableFile(file_name, DAMAGED) from exc
 
 

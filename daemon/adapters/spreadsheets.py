@@ -14,14 +14,19 @@ import contextlib
 import math
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass, replace
 from io import BytesIO
 
 from daemon.adapters.spreadsheet_csv import NOT_A_SPREADSHEET, read_csv
 from daemon.adapters.spreadsheet_ods import ODS_MIMETYPE, read_ods
 from daemon.adapters.spreadsheet_xls import WORD_DOCUMENT, read_xls
-from daemon.adapters.spreadsheet_xlsx import DAMAGED, EMPTY, PASSWORD_PROTECTED, read_xlsx
+from daemon.adapters.spreadsheet_xlsx import (
+    ARCHIVE_ERRORS,
+    DAMAGED,
+    EMPTY,
+    PASSWORD_PROTECTED,
+    read_xlsx,
+)
 from daemon.core.models import ParsedReport, RawWorkbook, ReadLimits, ReportFormat
 from daemon.core.report_mapper import map_report
 from daemon.errors import UnreadableFile
@@ -71,16 +76,7 @@ _IMAGE_SIGNATURES = (
 _IMAGE_BRANDS = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 )
-_ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    ValueError,
-    RuntimeError,
-    NotImplementedError,
-)
+_ARCHIVE_ERRORS = (*ARCHIVE_ERRORS, NotImplementedError)
 _UTF8_NAME_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 # The kinds of column a report format can name. Each has its own normaliser.
 Field = Literal[
@@ -19,18 +19,7 @@ Field = Literal[
     "certificate",
     "remarks",
 ]
-FIELDS: tuple[Field, ...] = (
-    "serial",
-    "employee_code",
-    "name",
-    "designation",
-    "mobile",
-    "email",
-    "status",
-    "completion_date",
-    "certificate",
-    "remarks",
-)
+FIELDS: tuple[Field, ...] = get_args(Field)
 
 # The columns that describe an officer, which a prescribed format prints;
 # status, dates, certificates and remarks are columns units may add.
