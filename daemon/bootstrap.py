@@ -14,7 +14,14 @@ from daemon.adapters.mailbox_maildir import MaildirMailSource
 from daemon.adapters.sender_directory import DirectorySender
 from daemon.adapters.store_sql import SqlStore
 from daemon.adapters.templates import MailTemplates
-from daemon.config import Config, DirectoryOutgoing, ImapMailbox, MaildirMailbox
+from daemon.config import (
+    Config,
+    DirectoryOutgoing,
+    ExchangeMailbox,
+    ExchangeOutgoing,
+    ImapMailbox,
+    MaildirMailbox,
+)
 from daemon.ports import MailSender, MailSource
 
 
@@ -63,6 +70,10 @@ def _mailbox(config: Config) -> tuple[MailSource, MailWatcher | None]:
     mailbox = config.mailbox
     if isinstance(mailbox, MaildirMailbox):
         return MaildirMailSource(mailbox.path, mailbox.identity), None
+    if isinstance(mailbox, ExchangeMailbox):
+        from daemon.adapters.mailbox_exchange import ExchangeMailSource
+
+        return ExchangeMailSource(mailbox), None
     from daemon.adapters.mailbox_imap import ImapIdleWatcher, ImapMailSource
 
     start = min(c.opens for c in config.campaigns)
@@ -73,6 +84,10 @@ def _sender(config: Config) -> MailSender:
     outgoing = config.outgoing
     if isinstance(outgoing, DirectoryOutgoing):
         return DirectorySender(outgoing.path)
+    if isinstance(outgoing, ExchangeOutgoing):
+        from daemon.adapters.sender_exchange import ExchangeSender
+
+        return ExchangeSender(outgoing)
     from daemon.adapters.sender_smtp import SmtpSender
 
     copy_to_sent = None

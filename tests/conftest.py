@@ -14,8 +14,9 @@ from daemon.bootstrap import App, build_app
 from daemon.config import Config, load_config
 from daemon.testing import make_maildir
 
-# Real servers for the integration tests: Dovecot (servers.py) and an SMTP server (smtp_server.py).
-pytest_plugins = ["servers", "smtp_server"]
+# Servers for the integration tests: a real Dovecot (servers.py), a real SMTP server
+# (smtp_server.py), and an EWS endpoint serving recorded responses (ews_server.py).
+pytest_plugins = ["servers", "smtp_server", "ews_server"]
 
 IST = ZoneInfo("Asia/Kolkata")
 

@@ -16,8 +16,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
+from ews_server import PASSWORD as EWS_PASSWORD
+from ews_server import USERNAME as EWS_USERNAME
+from ews_server import FakeEws
 from servers import Dovecot
 from smtp_server import SmtpServer
 
@@ -56,9 +60,7 @@ class Post:
 
 
 def config_text(dovecot: Dovecot, smtp: SmtpServer, root: Path, idle: bool = False) -> str:
-    return f"""
-zone: {{name: Test Zone, timezone: Asia/Kolkata, admins: [{ZONE}]}}
-mailbox:
+    mailbox = f"""mailbox:
   backend: imap
   host: 127.0.0.1
   port: {dovecot.imaps_port}
@@ -69,14 +71,23 @@ mailbox:
   timeout: 10
   idle: {"true" if idle else "false"}
   first_run: all
-outgoing:
+"""
+    outgoing = f"""outgoing:
   backend: smtp
   host: 127.0.0.1
   port: {smtp.port}
   security: none
   from: Compliance Cell <{ZONE}>
   save_to_sent: true
-storage: {{database: {root}/var/anupalan.db, archive: {root}/var/archive}}
+"""
+    return config_text_for(root, mailbox, outgoing)
+
+
+def config_text_for(root: Path, mailbox: str, outgoing: str) -> str:
+    """A small zone whose mail comes and goes as the given sections say."""
+    return f"""
+zone: {{name: Test Zone, timezone: Asia/Kolkata, admins: [{ZONE}]}}
+{mailbox}{outgoing}storage: {{database: {root}/var/anupalan.db, archive: {root}/var/archive}}
 units:
   - {{id: chennai-north, name: Chennai North, emails: [{NORTH}], strength: 10}}
   - {{id: chennai-south, name: Chennai South, strength: 8,
@@ -106,6 +117,99 @@ def post(dovecot: Dovecot, tmp_path: Path) -> Iterator[Post]:
         yield Post(dovecot, smtp, config)
 
 
+class World(Protocol):
+    """A mail system anupalan can be pointed at: where units' replies arrive, where answers go."""
+
+    def config(self, root: Path) -> Path: ...
+
+    def unit_sends(self, raw: bytes) -> None: ...
+
+    def received(self, address: str) -> list[email.message.EmailMessage]: ...
+
+
+class DovecotWorld:
+    """IMAP in (Dovecot), SMTP out (aiosmtpd delivering into Dovecot)."""
+
+    def __init__(self, post: Post) -> None:
+        self.post = post
+
+    def config(self, root: Path) -> Path:
+        return self.post.config
+
+    def unit_sends(self, raw: bytes) -> None:
+        self.post.send(raw)
+
+    def received(self, address: str) -> list[email.message.EmailMessage]:
+        return self.post.inbox(address)
+
+
+class ExchangeWorld:
+    """EWS in and out, against the recorded-response EWS endpoint."""
+
+    def __init__(self, ews: FakeEws) -> None:
+        self.ews = ews
+
+    def config(self, root: Path) -> Path:
+        server = f"""
+  ews_url: {self.ews.url}
+  auth: basic
+  primary_smtp_address: {ZONE}
+  username: {json.dumps(EWS_USERNAME)}
+  password: ${{ZONE_EWS_PASSWORD}}
+  timeout: 10
+  max_retry_wait: 5"""
+        text = config_text_for(
+            root,
+            f"mailbox:\n  backend: exchange{server}\n",
+            (f"outgoing:\n  backend: exchange{server}\n  from: Compliance Cell <{ZONE}>\n"),
+        )
+        path = root / "config.yaml"
+        path.write_text(text)
+        return path
+
+    def unit_sends(self, raw: bytes) -> None:
+        self.ews.add_message(raw)
+
+    def received(self, address: str) -> list[email.message.EmailMessage]:
+        parsed = [
+            email.message_from_bytes(raw, policy=email.policy.default) for raw in self.ews.sent
+        ]
+        return [m for m in parsed if address in str(m["To"])]  # type: ignore[misc]
+
+
+@pytest.fixture(params=["imap+smtp", "exchange"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
+    if request.param == "exchange":
+        return ExchangeWorld(request.getfixturevalue("fake_ews"))
+    return DovecotWorld(request.getfixturevalue("post"))
+
+
+def test_on_every_backend_a_reply_is_ingested_once_and_acknowledged(
+    world: World, tmp_path: Path
+) -> None:
+    config = world.config(tmp_path)
+    world.unit_sends(
+        reply_message(
+            NORTH,
+            SUBJECT,
+            [("Format.xlsx", report_xlsx(officers(5)))],
+            message_id="<north-any@example.gov.in>",
+        )
+    )
+    first = anupalan("--config", config, "once", "--now", "2023-04-24T12:00")
+    assert first.returncode == 0, first.stderr
+    assert "1 accepted" in first.stdout
+    [ack] = [m for m in world.received(NORTH) if str(m["Subject"]).startswith("Received:")]
+    assert ack["In-Reply-To"] == "<north-any@example.gov.in>"
+    assert "Recorded: 5 officer(s)" in ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    status = json.loads(anupalan("--config", config, "status", "--json").stdout)
+    assert status["units"][0]["completed"] == 5
+
+    again = anupalan("--config", config, "once", "--now", "2023-04-24T12:05")
+    assert again.returncode == 0 and "accepted" not in again.stdout
+    assert len([m for m in world.received(NORTH) if str(m["Subject"]).startswith("Received:")]) == 1
+
+
 def command(*args: str | Path) -> list[str]:
     found = shutil.which("anupalan")
     return [
@@ -117,7 +221,7 @@ def command(*args: str | Path) -> list[str]:
 
 
 def anupalan(*args: str | Path, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZONE_IMAP_PASSWORD": password}
+    env = {**os.environ, "ZONE_IMAP_PASSWORD": password, "ZONE_EWS_PASSWORD": EWS_PASSWORD}
     return subprocess.run(command(*args), capture_output=True, text=True, env=env, timeout=120)
 
 
