@@ -92,6 +92,7 @@ class HeaderHit:
     quality: int
 
 
+_MATCHES_KEPT = 4096
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
 
 
@@ -115,17 +116,31 @@ class HeaderLookup:
             if rest:
                 phrases.setdefault(first, []).append((key, field_name))
         self._phrases = phrases  # by first word, longest first
+        # Every row below the header is checked for the header printed again, so
+        # the same cell texts (designations, places) come back row after row.
+        self._seen: dict[str, HeaderHit | None] = {}
 
     def match(self, value: object) -> HeaderHit | None:
         """The column a header cell names, or None; only text cells name columns."""
         if not isinstance(value, str):
             return None
+        seen = self._seen
+        if value in seen:
+            return seen[value]
+        hit = self._match_text(value)
+        if len(seen) >= _MATCHES_KEPT:
+            seen.clear()
+        seen[value] = hit
+        return hit
+
+    def _match_text(self, value: str) -> HeaderHit | None:
         key = normalise.normalise_header(value)
         if not key:
             return None
         if key in self._exact:
             return HeaderHit(self._exact[key], EXACT)
-        bare = normalise.header_without_notes(value)
+        # Without brackets there are no notes to remove.
+        bare = normalise.header_without_notes(value) if "(" in value or "[" in value else key
         if bare in self._exact:
             return HeaderHit(self._exact[bare], WITHOUT_NOTES)
         for text in dict.fromkeys((key, bare)):
@@ -437,7 +452,7 @@ SKIPPED_ROWS: tuple[RowTest, ...] = (
 
 def _without_hidden_columns(row: RawRow, hidden_columns: frozenset[int]) -> RawRow:
     """The row as a person sees it: what hidden columns hold (old codes, notes) blanked out."""
-    if not any(index in hidden_columns for index in range(len(row.cells))):
+    if not hidden_columns or not any(index in hidden_columns for index in range(len(row.cells))):
         return row
     cells = tuple(None if i in hidden_columns else v for i, v in enumerate(row.cells))
     return replace(row, cells=cells)
@@ -526,10 +541,9 @@ class _Values:
         numbered = isinstance(serial, int | float) and not isinstance(serial, bool)
         if isinstance(serial, str):
             numbered = _is_small_number(serial.strip().strip("().").strip())
-        code = self.employee_code is not None and not _is_not_a_person(self.employee_code)
         return (
             numbered
-            or code
+            or (self.employee_code is not None and not _is_not_a_person(self.employee_code))
             or self.mobile.number is not None
             or (self.email_written is not None and "@" in self.email_written)
         )
@@ -611,11 +625,12 @@ def _map_sheet(
         values = _Values(
             serial=match.cell(raw, "serial"),
             employee_code=normalise.employee_code(match.cell(raw, "employee_code")),
-            name=normalise.name(match.cell(raw, "name")),
-            designation=normalise.designation(match.cell(raw, "designation")),
+            # A name and a designation are the cell's text (`normalise.name`), as seen.
+            name=seen.text(match, "name"),
+            designation=seen.text(match, "designation"),
             mobile=normalise.mobile(match.cell(raw, "mobile")),
             email=normalise.email(match.cell(raw, "email")),
-            email_written=normalise.cell_text(match.cell(raw, "email")),
+            email_written=seen.text(match, "email"),
         )
         if values.looks_like_data():
             in_signature = False

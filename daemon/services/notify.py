@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import cast
 
 from daemon.adapters.spreadsheet_write import consolidation_bytes
@@ -66,12 +67,23 @@ def ledger_entries(mails: tuple[MailRecord, ...] | list[MailRecord]) -> list[Led
 class _Drafter:
     """Renders the mails of one campaign from one consistent reading of the state."""
 
-    def __init__(self, app: App, campaign: Campaign, now: datetime) -> None:
+    def __init__(
+        self,
+        app: App,
+        campaign: Campaign,
+        now: datetime,
+        messages: list[MessageRecord] | None = None,
+    ) -> None:
         self.app, self.config, self.campaign, self.now = app, app.config, campaign, now
         self.status: CampaignStatus = campaign_status(app.config, app.store, campaign, now)
         self.plan = campaign_plan(app.config, campaign)
-        self.messages = {m.key: m for m in app.store.messages() if m.campaign_id == campaign.id}
-        self.submissions = {s.key: s for s in app.store.submissions(campaign.id)}
+        every = app.store.messages() if messages is None else messages
+        self.messages = {m.key: m for m in every if m.campaign_id == campaign.id}
+
+    @cached_property
+    def submissions(self) -> dict[str, Submission]:
+        """Every submission of the campaign by message, read only when an ack is written."""
+        return {s.key: s for s in self.app.store.submissions(self.campaign.id)}
 
     def due(self) -> list[PlannedMail]:
         units = self.config.campaign_units(self.campaign)
@@ -178,8 +190,9 @@ def _reply_to(message: MessageRecord, unit_emails: tuple[str, ...]) -> tuple[str
 def drafts_due(app: App, now: datetime) -> list[Draft]:
     """Every mail due by `now` that the ledger does not hold, rendered."""
     drafts: list[Draft] = []
+    messages = app.store.messages()  # read once for every campaign
     for campaign in app.config.campaigns:
-        drafter = _Drafter(app, campaign, now)
+        drafter = _Drafter(app, campaign, now, messages)
         drafts.extend(drafter.draft(p) for p in drafter.due())
     return drafts
 
