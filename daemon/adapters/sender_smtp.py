@@ -26,6 +26,7 @@ import structlog
 
 from daemon.config import SmtpOutgoing
 from daemon.errors import PermanentSendError, SendError, TransientSendError
+from daemon.logging_setup import register_secrets
 from daemon.ports import OutgoingMail
 
 log = structlog.get_logger("anupalan.smtp")
@@ -133,6 +134,7 @@ class SmtpSender:
         self.settings = settings
         self._connect = connect if connect is not None else partial(open_connection, settings)
         self._copy_to_sent = copy_to_sent
+        self._tokens: set[str] = set()  # OAuth2 tokens used so far, kept out of every message
 
     @property
     def server(self) -> str:
@@ -224,6 +226,8 @@ class SmtpSender:
             source = f"the OAuth2 token file {path}"
         if not token:
             raise _LoginProblem(f"cannot log in to {self.server}: {source} gave no token")
+        self._tokens.add(token)
+        register_secrets([token])
         return token
 
     def _run_token_command(self, command: str) -> str:
@@ -339,10 +343,13 @@ class SmtpSender:
         return TransientSendError(f"{server}: {self._scrub(str(exc))}")
 
     def _scrub(self, text: str) -> str:
-        """Take the password out of a server's reply, in case a server echoes it."""
+        """Take the password and tokens out of a server's reply, in case a server echoes them."""
         password = self.settings.password
-        secret = password.get_secret_value() if password is not None else ""
-        return text.replace(secret, "***") if secret else text
+        secrets = {*self._tokens, password.get_secret_value() if password is not None else ""}
+        for secret in sorted(secrets, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
 
 def _utf8_options(sender: str, recipients: Iterable[str]) -> list[str]:

@@ -32,6 +32,9 @@ WEB_PAGE = (
 DELIMITERS = ",;\t|"
 _SNIFF_LINES = 20
 _SNIFF_CHARS = 64 * 1024
+# csv.Sniffer takes time that grows faster than the square of its sample (a few
+# kilobytes of quotes and commas take seconds); twenty lines of a report fit in this.
+_SNIFF_SAMPLE_CHARS = 4 * 1024
 # Excel writes (and honours) a first line "sep=;" naming the delimiter; it is not shown as a row.
 _EXCEL_SEPARATOR_LINE = re.compile(r"sep=(.)(?:\r\n|\n|\r|\Z)")
 # C0 control characters other than tab, line feed and carriage return do not occur in text.
@@ -139,6 +142,9 @@ def _sniff_delimiter(text: str) -> str:
     lines = io.StringIO(text[:_SNIFF_CHARS].replace("\r\n", "\n")).readlines()
     sample = "".join(line for line in lines if line.strip())[:_SNIFF_CHARS]
     sample = "".join(io.StringIO(sample).readlines()[:_SNIFF_LINES])
+    if len(sample) > _SNIFF_SAMPLE_CHARS:
+        cut = sample[:_SNIFF_SAMPLE_CHARS]
+        sample = cut[: cut.rfind("\n") + 1] or cut  # whole lines where there are any
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:

@@ -290,8 +290,8 @@ def _is_office_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 
 
 def _passed_over(info: zipfile.ZipInfo) -> bool:
-    """Folders, macOS resource forks, hidden files and Office's "~$" lock files."""
-    if info.is_dir():
+    """Folders, macOS resource forks, hidden files, Office's "~$" lock files, nameless members."""
+    if not info.filename or info.is_dir():  # is_dir() raises IndexError for an empty name
         return True
     parts = info.filename.replace("\\", "/").split("/")
     return parts[0] == "__MACOSX" or any(part.startswith((".", "~$")) for part in parts)

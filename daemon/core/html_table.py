@@ -8,6 +8,7 @@ nested tables are read as their own tables.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from daemon.core.models import RawRow, RawSheet, RawWorkbook
@@ -37,10 +38,7 @@ class _Tables(HTMLParser):
             if not self._stack[-1]:
                 self._stack[-1].append([])
             self._cell = []
-            span = dict(attrs).get("colspan") or "1"
-            self._span = (
-                min(int(span), MAX_COLSPAN) if span.strip().isdigit() and int(span) > 0 else 1
-            )
+            self._span = _colspan(dict(attrs).get("colspan"))
         elif tag == "br" and self._cell is not None:
             self._cell.append("\n")
 
@@ -68,10 +66,25 @@ class _Tables(HTMLParser):
         self._cell = None
 
 
+_DIGITS = re.compile(r"\s*([0-9]{1,6})\s*")
+
+
+def _colspan(value: str | None) -> int:
+    """A cell's colspan, 1 when it is not a positive number written in ASCII digits."""
+    found = _DIGITS.fullmatch(value or "")
+    return min(max(int(found.group(1)), 1), MAX_COLSPAN) if found else 1
+
+
+# A "<" with no ">" before the next "<" opens no tag; written as text, it cannot make
+# the parser look for the tag's end again and again (which takes time that grows
+# with the square of the markup's length).
+_UNCLOSED_TAG = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+
+
 def tables_in_html(markup: str) -> RawWorkbook:
     """Every table in an HTML body, as raw sheets named "table 1", "table 2" ..."""
     parser = _Tables()
-    parser.feed(markup)
+    parser.feed(_UNCLOSED_TAG.sub("&lt;", markup))
     parser.close()
     sheets = tuple(
         RawSheet(

@@ -9,6 +9,7 @@ review rather than lost.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.policy
 import email.utils
 import hashlib
@@ -17,8 +18,42 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from typing import Any
 
 MAX_DEPTH = 10  # forwarded-within-forwarded messages deeper than this are not opened
+
+MAX_HEADER_CHARS = 4096
+"""A header is read up to this many characters. The standard library's header
+parser takes time that grows with the square of a header's length, and
+nothing anupalan reads (a sender, a subject, a file name) is longer."""
+
+MAX_REPLY_TO = 20  # a Reply-To naming more addresses than this is read no further
+
+MAX_MULTIPARTS = 1000
+"""A mail with more multipart boundaries than this is read for its headers only.
+The parser checks every line against the boundary of every enclosing part, so
+parts nested thousands deep take it minutes; no mail a person sends has a
+thousand."""
+
+
+class _TolerantPolicy(email.policy.EmailPolicy):
+    """The default policy, except that reading a header never raises and never stalls.
+
+    A header the parser cannot make sense of (nested comments deeper than
+    Python's recursion limit, say) reads as empty.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value  # already parsed
+        try:
+            return super().header_fetch_parse(name, value[:MAX_HEADER_CHARS])
+        except Exception:
+            return super().header_fetch_parse(name, "")
+
+
+_POLICY = _TolerantPolicy()
 
 
 @dataclass(frozen=True)
@@ -45,6 +80,13 @@ class MailMessage:
     forwarded: tuple[MailMessage, ...]
     sha256: str
     automatic: bool = False  # an auto-reply or other machine-sent mail (RFC 3834)
+    sender_doubt: str | None = None
+    """Why the From header does not plainly name one sender (None when it does)."""
+    reply_to: tuple[str, ...] = ()
+    return_path: str | None = None
+    """The envelope sender the delivering server recorded, when it did."""
+    damaged: bool = False
+    """The parts could not be read (nested beyond reason, or malformed); only the headers were."""
 
     @property
     def key(self) -> str:
@@ -54,12 +96,45 @@ class MailMessage:
 
 def parse_message(raw: bytes) -> MailMessage:
     """Parse raw message bytes; never raises for malformed input."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    return _from_message(msg, hashlib.sha256(raw).hexdigest(), depth=0)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if raw.lower().count(b"boundary") > MAX_MULTIPARTS:
+        return _headers_only(raw, sha256)
+    try:
+        msg = email.message_from_bytes(raw, policy=_POLICY)
+        return _from_message(msg, sha256, depth=0)
+    except Exception:
+        # The parser recurses once per nested part, so parts nested hundreds deep
+        # exhaust the stack. What the headers say is still worth keeping.
+        return _headers_only(raw, sha256)
+
+
+def _headers_only(raw: bytes, sha256: str) -> MailMessage:
+    try:
+        msg = BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True)
+        name, address, doubt = _sender(msg)
+        return MailMessage(
+            message_id=_message_id(msg),
+            from_address=address,
+            from_name=name,
+            subject=_header(msg, "subject"),
+            date=_date(msg),
+            body_text="",
+            body_html="",
+            attachments=(),
+            forwarded=(),
+            sha256=sha256,
+            automatic=_automatic(msg),
+            sender_doubt=doubt,
+            reply_to=_reply_to(msg),
+            return_path=_return_path(msg),
+            damaged=True,
+        )
+    except Exception:
+        return MailMessage(None, None, "", "", None, "", "", (), (), sha256, damaged=True)
 
 
 def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
-    name, address = _sender(msg)
+    name, address, doubt = _sender(msg)
     attachments: list[Attachment] = []
     forwarded: list[MailMessage] = []
     plain: list[str] = []
@@ -70,9 +145,7 @@ def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
             if depth < MAX_DEPTH:
                 inner = _inner_message(part)
                 if inner is not None:
-                    inner_bytes = inner.as_bytes()
-                    inner_sha = hashlib.sha256(inner_bytes).hexdigest()
-                    forwarded.append(_from_message(inner, inner_sha, depth + 1))
+                    forwarded.append(_forwarded(inner, sha256, len(forwarded), depth + 1))
             continue
         file_name = _file_name(part)
         if file_name is not None or part.get_content_disposition() == "attachment":
@@ -97,7 +170,22 @@ def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
         forwarded=tuple(forwarded),
         sha256=sha256,
         automatic=_automatic(msg),
+        sender_doubt=doubt,
+        reply_to=_reply_to(msg),
+        return_path=_return_path(msg),
     )
+
+
+def _forwarded(inner: Message, outer_sha256: str, index: int, depth: int) -> MailMessage:
+    """An attached message, read like the message itself; never raises."""
+    try:
+        inner_sha = hashlib.sha256(inner.as_bytes()).hexdigest()
+    except Exception:  # a message nested too deep to be written out again
+        inner_sha = hashlib.sha256(f"{outer_sha256}/{index}".encode()).hexdigest()
+    try:
+        return _from_message(inner, inner_sha, depth)
+    except Exception:
+        return MailMessage(None, None, "", "", None, "", "", (), (), inner_sha, damaged=True)
 
 
 def _automatic(msg: Message) -> bool:
@@ -112,18 +200,25 @@ def _automatic(msg: Message) -> bool:
 
 
 def _leaves(msg: Message) -> list[Message]:
-    """Every non-multipart part, in order, not descending into attached messages."""
+    """Every non-multipart part, in order, not descending into attached messages.
+
+    Walked with a stack rather than by recursion: parts may be nested as deep
+    as the parser allows.
+    """
     if not msg.is_multipart():
         return [msg]
     out: list[Message] = []
-    payload = msg.get_payload()
-    if isinstance(payload, list):
-        for part in payload:
-            if isinstance(part, Message):
-                if part.get_content_type() == "message/rfc822":
-                    out.append(part)
-                else:
-                    out.extend(_leaves(part))
+    stack: list[Message] = [msg]
+    while stack:
+        part = stack.pop()
+        if part is not msg and (
+            part.get_content_type() == "message/rfc822" or not part.is_multipart()
+        ):
+            out.append(part)
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
     return out
 
 
@@ -140,7 +235,7 @@ def _inner_message(part: Message) -> Message | None:
         carrier["Content-Transfer-Encoding"] = encoding
         carrier.set_payload(inner.get_payload())
         data = _payload(carrier)
-        return email.message_from_bytes(data, policy=email.policy.default) if data else None
+        return email.message_from_bytes(data, policy=_POLICY) if data else None
     return inner
 
 
@@ -152,10 +247,106 @@ def _header(msg: Message, name: str) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
-def _sender(msg: Message) -> tuple[str, str | None]:
-    name, address = email.utils.parseaddr(_header(msg, "from"))
-    address = address.strip().lower()
-    return name.strip(), address if "@" in address else None
+def _raw_values(msg: Message, name: str) -> list[str]:
+    """Every value of a header as it stands in the message, before any parsing.
+
+    Bytes that are not UTF-8 (which the parser keeps as lone surrogates) read as
+    U+FFFD, so that whatever comes of the value can be stored.
+    """
+    try:
+        return [
+            str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            for k, v in msg.raw_items()
+            if k.lower() == name
+        ]
+    except Exception:
+        return []
+
+
+# An address in angle brackets, as in `Name <address>`; quoted text and comments
+# are removed first, so that `"x <a@b>" <c@d>` finds only c@d.
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"?')
+_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+
+
+def _sender(msg: Message) -> tuple[str, str | None, str | None]:
+    """The sender's name and address, and why that address is in doubt (None when it is not)."""
+    values = _raw_values(msg, "from")
+    if not values:
+        return "", None, None
+    name, address, doubt = _mailbox(values[0])
+    others = sorted({a for v in values[1:] if (a := _mailbox(v)[1]) and a != address})
+    if doubt is None and others:
+        doubt = f"the mail has more than one From header ({', '.join([address or '?', *others])})"
+    return name, address, doubt
+
+
+def _mailbox(raw: str) -> tuple[str, str | None, str | None]:
+    """The mailbox a From header names: a name, an address, and what makes it doubtful.
+
+    A well-formed header is read as the standard library parses it. One the
+    parser has to repair ("ccu-chennai-north@example.gov.in <x@example.com>")
+    is read as mail programs show it: the address in angle brackets is the
+    sender, the text before it only a name, and a header naming a second
+    address is in doubt.
+    """
+    try:
+        header = email.policy.default.header_fetch_parse("from", raw[:MAX_HEADER_CHARS])
+        found = [(a.display_name, a.addr_spec.strip().lower()) for a in header.addresses]
+        malformed = any(isinstance(d, email.errors.InvalidHeaderDefect) for d in header.defects)
+    except Exception:
+        found, malformed = [], True
+    found = [(n, a) for n, a in found if "@" in a]
+    if not malformed:
+        if not found:
+            return "", None, None
+        addresses = sorted({a for _, a in found})
+        doubt = (
+            f"the From header names more than one address ({', '.join(addresses)})"
+            if len(addresses) > 1
+            else None
+        )
+        return found[0][0].strip(), found[0][1], doubt
+    bare = _COMMENT.sub(" ", _QUOTED.sub(" ", " ".join(raw[:MAX_HEADER_CHARS].split())))
+    angled = [a.lower() for a in _ANGLE_ADDRESS.findall(bare)]
+    address = angled[-1] if angled else (found[0][1] if found else None)
+    if address is None:
+        return "", None, None
+    name = next((n.strip() for n, a in found if a == address), "")
+    named = {address, *angled, *(a for _, a in found)}
+    if len(named) > 1 or bare.count("@") > 1:
+        shown = _CONTROL.sub("", " ".join(raw.split()))
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        return name, address, f"the From header is malformed: {shown}"
+    return name, address, None
+
+
+def _reply_to(msg: Message) -> tuple[str, ...]:
+    addresses: list[str] = []
+    for raw in _raw_values(msg, "reply-to"):
+        try:
+            header = email.policy.default.header_fetch_parse("reply-to", raw[:MAX_HEADER_CHARS])
+            parsed = [a.addr_spec for a in header.addresses]
+        except Exception:
+            parsed = []
+        bare = _COMMENT.sub(" ", _QUOTED.sub(" ", raw[:MAX_HEADER_CHARS]))
+        for address in (*parsed, *_ANGLE_ADDRESS.findall(bare)):
+            address = address.strip().lower()
+            if "@" in address and address not in addresses:
+                addresses.append(address)
+    return tuple(addresses[:MAX_REPLY_TO])
+
+
+def _return_path(msg: Message) -> str | None:
+    """The envelope sender, from the Return-Path the delivering server put on top."""
+    values = _raw_values(msg, "return-path")
+    if not values:
+        return None
+    text = " ".join(values[0][:MAX_HEADER_CHARS].split())
+    angled = _ANGLE_ADDRESS.findall(text)
+    address = (angled[0] if angled else text.strip("<> ")).lower()
+    return address if "@" in address else None
 
 
 def _message_id(msg: Message) -> str | None:
@@ -174,6 +365,10 @@ def _date(msg: Message) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+# Control characters (a NUL, a terminal escape) are never part of a file's name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _file_name(part: Message) -> str | None:
     try:
         name = part.get_filename()
@@ -182,8 +377,8 @@ def _file_name(part: Message) -> str | None:
     if not name:
         return None
     # Only the last path component: a file name is never a path.
-    name = re.split(r"[\\/]", name.strip())[-1]
-    return name or None
+    name = re.split(r"[\\/]", _CONTROL.sub("", str(name)).strip())[-1].strip()
+    return name if name not in ("", ".", "..") else None
 
 
 def _payload(part: Message) -> bytes:
@@ -205,14 +400,36 @@ def _text(part: Message) -> str:
     return _payload(part).decode("utf-8", errors="replace")
 
 
-_TAG = re.compile(r"<[^>]+>")
-_BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.IGNORECASE)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# Each pattern stops at the next "<", so that markup full of unclosed tags is read
+# in time proportional to its length.
+_TAG = re.compile(r"<[^<>]+>")
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^<>]*>", re.IGNORECASE)
+_SCRIPT_START = re.compile(r"<(script|style)\b", re.IGNORECASE)
 
 
 def html_to_text(markup: str) -> str:
     """Readable text from an HTML body, enough to look for unit names in it."""
-    text = _SCRIPT.sub(" ", markup)
+    text = _without_scripts(markup)
     text = _BLOCK.sub("\n", text)
     text = _TAG.sub(" ", text)
     return html.unescape(text)
+
+
+def _without_scripts(markup: str) -> str:
+    """The markup less its <script> and <style> elements; one never closed is left as it is."""
+    kept: list[str] = []
+    position = 0
+    unclosed: set[str] = set()  # no end tag follows: none will for a later start tag either
+    for start in _SCRIPT_START.finditer(markup):
+        element = start.group(1).lower()
+        if start.start() < position or element in unclosed:
+            continue
+        end = re.compile(rf"</{element}\s*>", re.IGNORECASE).search(markup, start.end())
+        if end is None:
+            unclosed.add(element)
+            continue
+        kept.append(markup[position : start.start()])
+        kept.append(" ")
+        position = end.end()
+    kept.append(markup[position:])
+    return "".join(kept)

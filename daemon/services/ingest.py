@@ -9,6 +9,7 @@ together with the mailbox item, so a crash at any point leaves either nothing
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -151,7 +152,11 @@ def recheck_held(
     """Evaluate again the held messages whose sender an administrator has since added to a unit."""
     results = []
     for held in store.messages("needs_review"):
-        if held.attribution is None and unit_by_sender(config.units, held.from_address):
+        if (
+            held.attribution is None
+            and held.review != DOUBTFUL_SENDER  # the address is a unit's already; it is in doubt
+            and unit_by_sender(config.units, held.from_address)
+        ):
             raw = archive.load(held.sha256)
             results.append(ingest_raw(config, store, archive, raw, held.received_at, again=True))
     return results
@@ -162,6 +167,11 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
     if _is_own(config, mail):
         return Verdict("ignored", None, None, reason="a mail anupalan sent itself")
     unit_id, attribution = _attribute(config, mail, assign_to)
+    doubt = _sender_doubt(config, mail, unit_id, attribution)
+    claimed = unit_id
+    if doubt is not None:
+        # Never counted on a sender's word alone when the mail itself casts doubt on it.
+        unit_id, attribution = None, None
     texts = _texts(mail)
     campaign, read = _campaign_and_reports(config, texts, _reader(config, mail))
     reports = tuple(report for _, report in read)
@@ -193,6 +203,8 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
     if mail.automatic and assign_to is None and not any(r.readable for r in reports):
         # An out-of-office reply or a bounce: nothing to count, and never to be answered.
         return Verdict("ignored", unit_id, campaign_id, reason="an automatic reply")
+    if doubt is not None:
+        return held(DOUBTFUL_SENDER, doubt, claimed)
     if unit_id is None:
         sheet_names = [s for r in reports for s in r.sheets_used]
         suggestion = suggest_unit(config.units, [*texts, *sheet_names])
@@ -204,6 +216,8 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
         return held(
             "not_in_campaign", f"unit {unit_id} does not take part in campaign {campaign.id}"
         )
+    if not reports and mail.damaged:
+        return held("unreadable", DAMAGED_MAIL)
     if not reports:
         return held("no_attachment", "no report was attached, nor pasted as a table in the mail")
     if not any(r.readable for r in reports):
@@ -215,6 +229,67 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
         attribution=attribution,
         attachments=attachments,
         reports=reports,
+    )
+
+
+DOUBTFUL_SENDER = "doubtful_sender"
+DAMAGED_MAIL = (
+    "the mail could not be read (its parts are nested too deeply or are malformed);"
+    " please send the report again, attached to a new mail"
+)
+
+
+def _sender_doubt(
+    config: Config, mail: MailMessage, unit_id: str | None, attribution: str | None
+) -> str | None:
+    """Why the mail may not be from whom its From header says, or None.
+
+    Only a mail that would be counted on its sender's word is checked: a unit's,
+    or an administrator's forwarding one. Its From header must name one address
+    plainly, and where it asks for replies elsewhere (Reply-To) or the delivering
+    server recorded another sender (Return-Path), that address must be the same
+    unit's, the zone's own, or on the sender's domain.
+    """
+    if attribution == "sender" and unit_id is not None:
+        who = config.unit(unit_id).name
+        own = {e.lower() for e in config.unit(unit_id).emails}
+    elif attribution == "forwarded":
+        who = "the administrator"
+        own = set()
+    else:
+        return None
+    own |= {a.lower() for a in config.zone.admins} | {config.outgoing.from_address.lower()}
+    check = f"; check that it really comes from {who}, then assign it to the unit"
+    if mail.sender_doubt is not None:
+        return mail.sender_doubt + check
+    sender = _domain(mail.from_address or "")
+    for address in mail.reply_to:
+        if address not in own and not _same_domain(_domain(address), sender):
+            return f"the mail from {mail.from_address} asks for replies to go to {address}" + check
+    envelope = mail.return_path
+    if envelope and envelope not in own and not _same_domain(_domain(envelope), sender):
+        return f"the mail says it is from {mail.from_address} but was sent by {envelope}" + check
+    return None
+
+
+# A forwarding server rewrites the envelope sender by the Sender Rewriting Scheme:
+# SRS0=hash=time=example.gov.in=clerk@forwarder.example.org keeps the original domain.
+_SRS = re.compile(r"^srs[01][=+-]", re.IGNORECASE)
+
+
+def _domain(address: str) -> str:
+    """The domain of an address; for an SRS-rewritten one, the domain it was rewritten from."""
+    local, _, domain = address.lower().rpartition("@")
+    if _SRS.match(local):
+        parts = local.split("=")
+        return parts[-2] if len(parts) >= 3 else domain
+    return domain.rstrip(".")
+
+
+def _same_domain(first: str, second: str) -> bool:
+    """Whether two domains are one, or one a subdomain of the other."""
+    return bool(first and second) and (
+        first == second or first.endswith("." + second) or second.endswith("." + first)
     )
 
 
@@ -292,11 +367,30 @@ def _all_attachments(mail: MailMessage) -> Iterable[Attachment]:
         yield from _all_attachments(inner)
 
 
+MAX_TEXT_CHARS = 32 * 1024
+MAX_TEXTS_CHARS = 128 * 1024
+"""How much of a mail's text is searched for unit names and campaign keywords: far
+more than any covering letter, and little enough that a mail padded with names
+cannot stall the service (the search takes time that grows faster than the text)."""
+
+
 def _texts(mail: MailMessage) -> list[str]:
-    texts = [mail.subject, mail.body_text, *(a.file_name for a in mail.attachments)]
-    for inner in mail.forwarded:
-        texts.extend(_texts(inner))
+    texts: list[str] = []
+    left = MAX_TEXTS_CHARS
+    for text in _all_texts(mail):
+        if left <= 0:
+            break
+        texts.append(text[: min(left, MAX_TEXT_CHARS)])
+        left -= len(texts[-1])
     return texts
+
+
+def _all_texts(mail: MailMessage) -> Iterable[str]:
+    yield mail.subject
+    yield mail.body_text
+    yield from (a.file_name for a in mail.attachments)
+    for inner in mail.forwarded:
+        yield from _all_texts(inner)
 
 
 def _campaign_and_reports(

@@ -8,6 +8,7 @@ zone's own templates need no code.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Sequence
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -211,6 +212,12 @@ def digest_context(
                 "subject": m.subject,
                 "reason": m.reason,
                 "suggestion": m.suggested_unit,
+                # quoted: a Message-ID is whatever the sender wrote, and admins copy this
+                "assign_command": (
+                    f"anupalan assign {shlex.quote(m.message_id or m.key)} {m.suggested_unit}"
+                    if m.suggested_unit
+                    else None
+                ),
             }
             for m in status.needs_review
         ],

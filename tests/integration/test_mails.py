@@ -175,6 +175,7 @@ def test_the_digest_shows_bars_what_needs_a_human_and_what_comes_next(zone: Zone
     assert msg["To"] == "compliance-cell@example.gov.in"
     assert "1 of 4 units have reported" in text
     assert "anupalan assign '<s@gmail.example.com>' coimbatore" in text
+    assert "<b>" not in text
     assert "27.04.2023 10:00: reminder (-3d 10:00) to the 4 unit(s) still behind" in text
     assert "width:100px;height:10px;background:#2563eb" in html  # Chennai North, 50%
     assert "<script" not in html and "src=" not in html

@@ -548,3 +548,102 @@ def test_cell_text_drops_control_characters_and_collapses_white_space(text: str)
         if ch not in "\u200b\ufeff\u00ad" and (ch.isspace() or unicodedata.category(ch) != "Cc")
     )
     assert cell_text(text) == (" ".join(kept.split()) or None)
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.text(),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
+)
+
+
+@given(value=cell_values)
+def test_every_normaliser_takes_any_cell_value(value: object) -> None:
+    for normaliser in (cell_text, employee_code, name, designation, certificate):
+        text = normaliser(value)
+        if text is not None:
+            assert text == " ".join(text.split())
+            assert not any(unicodedata.category(ch) == "Cc" for ch in text)
+    assert completion_status(value) in (True, False, None)
+    assert mobile(value).number is None or mobile(value).problem is None
+    assert email(value).address is None or email(value).problem is None
+    assert completion_date(value).date is None or completion_date(value).problem is None
+
+
+@given(value=cell_values)
+def test_a_designation_is_read_as_a_name_is(value: object) -> None:
+    assert designation(value) == name(value)
+    once = designation(value)
+    assert once is None or designation(once) == once
+
+
+_PLACEHOLDER_WORDS = ["", " ", "NA", "N/A", "n.a.", "Nil", "NIL", "-", "None", "null", "nan"]
+
+
+@given(text=st.text(), placeholder=st.sampled_from(_PLACEHOLDER_WORDS))
+def test_a_certificate_is_its_text_unless_it_is_a_placeholder(text: str, placeholder: str) -> None:
+    assert certificate(placeholder) is None
+    once = certificate(text)
+    assert once is None or (once == cell_text(text) and certificate(once) == once)
+
+
+_SAID_COMPLETED = ["Completed", "complete", "YES", "y", "Done", "Course completed"]
+_SAID_NOT = ["Not completed", "incomplete", "No", "N", "Pending", "in progress", "Not yet"]
+
+
+@given(
+    said=st.sampled_from([(w, True) for w in _SAID_COMPLETED] + [(w, False) for w in _SAID_NOT]),
+    case=st.sampled_from([str.lower, str.upper, str.title, str]),
+    padding=st.sampled_from(["", " ", "\xa0", "\n", "  "]),
+    punctuation=st.sampled_from(["", ".", "!", " -"]),
+)
+def test_a_status_is_read_whatever_its_case_spacing_or_punctuation(
+    said: tuple[str, bool], case: object, padding: str, punctuation: str
+) -> None:
+    word, meaning = said
+    written = padding + case(word) + punctuation + padding  # type: ignore[operator]
+    assert completion_status(written) is meaning
+
+
+@given(mark=st.sampled_from("✓✔☑✗✘☒"), padding=st.sampled_from(["", " ", "\xa0", "\n"]))
+def test_a_tick_or_a_cross_is_read_as_completed_or_not(mark: str, padding: str) -> None:
+    assert completion_status(padding + mark + padding) is (mark in "✓✔☑")
+
+
+@given(value=st.one_of(st.text(), st.integers(), st.floats(), st.booleans()))
+def test_completion_status_is_true_false_or_unclear(value: object) -> None:
+    result = completion_status(value)
+    assert result in (True, False, None)
+    if isinstance(value, bool):
+        assert result is value
+
+
+@given(
+    local=local_parts,
+    subdomain=st.sampled_from(["", "cbic.", "a.b.", "EXAMPLE."]),
+    suffix=st.sampled_from(["gov.in", "nic.in", "GOV.IN", "gov.in."]),
+)
+def test_an_address_on_gov_in_or_nic_in_is_a_government_one(
+    local: str, subdomain: str, suffix: str
+) -> None:
+    assert is_government_email(f"{local}@{subdomain}{suffix}")
+
+
+@given(
+    local=local_parts,
+    domain=st.sampled_from(
+        ["gov.in.example.com", "notgov.in", "gov.io", "nic.in.evil.org", "gmail.com", "govin"]
+    ),
+)
+def test_an_address_only_looking_like_a_government_one_is_not(local: str, domain: str) -> None:
+    assert not is_government_email(f"{local}@{domain}")
+
+
+@given(text=st.text())
+def test_is_government_email_takes_any_text(text: str) -> None:
+    assert is_government_email(text) in (True, False)
