@@ -21,6 +21,8 @@ from daemon import __version__
 from daemon.errors import AnupalanError, ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
     from daemon.bootstrap import App
     from daemon.config import Config
 
@@ -107,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--now", help="as of this time (default: now)")
 
+    health = commands.add_parser(
+        "health", help="exit 0 if the service is doing its job, else 1 with the reasons"
+    )
+    health.add_argument("--json", action="store_true", help="machine-readable output")
+
     assign = commands.add_parser("assign", help="count a held message as a unit's report")
     assign.add_argument("message_id", metavar="MESSAGE-ID")
     assign.add_argument("unit_id", metavar="UNIT-ID")
@@ -123,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from daemon.logging_setup import configure_logging
+    from daemon.logging_setup import configure_logging, redact
 
     try:
         args = build_parser().parse_args(argv)
@@ -134,10 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except (ConfigError, UsageError) as exc:
-        print(f"anupalan: {exc}", file=sys.stderr)
+        print(f"anupalan: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except AnupalanError as exc:
-        print(f"anupalan: {exc}", file=sys.stderr)
+        print(f"anupalan: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE
@@ -153,8 +160,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     from daemon.config import load_config
+    from daemon.logging_setup import register_secrets
 
     config = load_config(args.config)
+    register_secrets(config.secret_values())
     if args.command == "check-config":
         return _check_config(args, config)
 
@@ -167,6 +176,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "report": _report,
         "preview": _preview,
         "assign": _assign,
+        "health": _health,
     }
     app = build_app(config)
     try:
@@ -192,6 +202,8 @@ def _check_config(args: argparse.Namespace, config: Config) -> int:
 
 
 def _once(app: App, args: argparse.Namespace) -> int:
+    from daemon.logging_setup import redact
+
     now = _now(args.now, app.config.zone.tzinfo)
     if args.dry_run:
         from daemon.services.notify import drafts_due
@@ -216,9 +228,11 @@ def _once(app: App, args: argparse.Namespace) -> int:
     print(f"queued {len(report.queued)} mail(s), sent {len(sent)}")
     for delivery in report.delivered:
         if delivery.outcome != "sent":
-            print(f"  {delivery.kind} {delivery.key}: {delivery.outcome}: {delivery.error}")
+            error = redact(delivery.error or "")
+            print(f"  {delivery.kind} {delivery.key}: {delivery.outcome}: {error}")
     if report.poll_error:
-        print(f"anupalan: the mailbox could not be read: {report.poll_error}", file=sys.stderr)
+        error = redact(report.poll_error)
+        print(f"anupalan: the mailbox could not be read: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 
@@ -235,8 +249,51 @@ def _run(app: App, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with app.lock():
-        run_forever(app, stop)
+        listener = _start_http(app)
+        try:
+            run_forever(app, stop)
+        finally:
+            if listener is not None:
+                listener.shutdown()
     return EXIT_OK
+
+
+def _start_http(app: App) -> WSGIServer | None:
+    """The /healthz and /metrics listener, when the configuration asks for it."""
+    http = app.config.service.http
+    if not http.enabled:
+        return None
+    from daemon.adapters.http_status import serve
+    from daemon.services.health_check import check_health, service_figures
+
+    tz = app.config.zone.tzinfo
+
+    def health() -> tuple[bool, list[str]]:
+        # The mailbox connection belongs to the cycle; the probe judges from the database.
+        report = check_health(app, datetime.now(tz), look_in_mailbox=False)
+        return report.healthy, report.reasons
+
+    server, _ = serve(
+        http.address, http.port, health, lambda: service_figures(app, datetime.now(tz))
+    )
+    log.info("http_listening", address=http.address, port=http.port)
+    return server
+
+
+def _health(app: App, args: argparse.Namespace) -> int:
+    from daemon.services.health_check import check_health
+
+    report = check_health(app, datetime.now(app.config.zone.tzinfo))
+    if args.json:
+        document = {"healthy": report.healthy, "reasons": report.reasons, **report.facts}
+        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    elif report.healthy:
+        print("healthy")
+    else:
+        print("unhealthy:")
+        for reason in report.reasons:
+            print(f"  - {reason}")
+    return EXIT_OK if report.healthy else EXIT_FAILURE
 
 
 def _status(app: App, args: argparse.Namespace) -> int:

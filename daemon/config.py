@@ -467,12 +467,25 @@ class Limits(BaseModel):
         )
 
 
+class HttpListener(BaseModel):
+    """The optional HTTP listener serving /healthz and /metrics (Prometheus)."""
+
+    model_config = _MODEL_CONFIG
+
+    enabled: bool = False
+    address: Text = "127.0.0.1"  # loopback: put a reverse proxy in front to expose it
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
 class Service(BaseModel):
     """How the long-running service behaves."""
 
     model_config = _MODEL_CONFIG
 
     poll_interval: int = Field(default=300, ge=10)
+    # `health` fails when the mailbox has not been read for this many poll intervals.
+    health_poll_intervals: int = Field(default=3, ge=1)
+    http: HttpListener = Field(default_factory=HttpListener)
 
 
 class Config(BaseModel):
@@ -534,6 +547,27 @@ class Config(BaseModel):
         if campaign.units:
             return tuple(self.unit(unit_id) for unit_id in campaign.units)
         return self.units
+
+    def secret_values(self) -> set[str]:
+        """Every secret the configuration holds (passwords, client secrets), to keep out of logs."""
+        found: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, SecretStr):
+                found.add(value.get_secret_value())
+            elif isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name))
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list | tuple | set | frozenset):
+                for item in value:
+                    walk(item)
+
+        walk(self)
+        found.discard("")
+        return found
 
 
 # --------------------------------------------------------------------------- loading

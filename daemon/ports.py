@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -41,6 +42,10 @@ class MailSource(Protocol):
 
     def processed(self, item: str) -> None:
         """Called once the message is durably stored: flag or move it, if so configured."""
+        ...
+
+    def waiting(self, seen: Container[str], state: SyncState) -> list[datetime] | None:
+        """When each message not yet ingested arrived, for the health check; None if unknown."""
         ...
 
     def close(self) -> None:

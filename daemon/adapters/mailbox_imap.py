@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager, suppress
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -44,6 +44,7 @@ from imapclient.exceptions import (
 
 from daemon.config import ImapMailbox
 from daemon.errors import AnupalanError, MailboxError, MailboxLoginError
+from daemon.logging_setup import register_secrets
 from daemon.ports import IncomingMessage, SyncState
 
 log = structlog.get_logger("anupalan.imap")
@@ -54,6 +55,7 @@ Connect = Callable[[], IMAPClient]
 UIDVALIDITY = "uidvalidity"
 SINCE = "since"
 MIN_UID = "min_uid"
+WAITING_SAMPLE = 200  # the health check looks at this many waiting messages at most
 
 TOKEN_COMMAND_TIMEOUT = 30.0
 _BODY = b"BODY[]"
@@ -146,7 +148,12 @@ class _Connection:
         if user is None:
             return  # no credentials configured: the server authenticates the connection
         if settings.password is not None:
-            client.login(user, settings.password.get_secret_value())
+            password = settings.password.get_secret_value()
+            if f"{user}{password}".isascii():
+                client.login(user, password)
+            else:
+                # LOGIN carries plain ASCII only; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616).
+                client.plain_login(user, password)
             return
         if settings.oauth2_token_command:
             token = self._token_from_command(settings.oauth2_token_command)
@@ -157,6 +164,7 @@ class _Connection:
                 "no password, oauth2_token_command or oauth2_token_path is configured"
             )
         self._secrets.add(token)
+        register_secrets([token])
         client.oauth2_login(user, token)
 
     def _login_refused(self, reason: str) -> MailboxLoginError:
@@ -345,6 +353,28 @@ def _criteria(min_uid: int, since: date | None) -> list[Any]:
     return criteria
 
 
+def _advance_min_uid(
+    state: SyncState, pending: list[int], found: list[int], uidnext: int | None
+) -> None:
+    """Start the next search at the first message not stored yet.
+
+    Every message below it is stored; new mail always gets a UID at or above
+    UIDNEXT, and a message that failed to store is still pending, so nothing
+    is passed over. A folder whose mail is all stored then answers the search
+    with next to nothing, however full it is.
+    """
+    if pending:
+        lowest = pending[0]
+    elif uidnext is not None:
+        lowest = uidnext
+    elif found:
+        lowest = found[-1] + 1
+    else:
+        return
+    if lowest > int(state.get(MIN_UID) or 1):
+        state.set(MIN_UID, str(lowest))
+
+
 class ImapMailSource:
     """A folder on an IMAP server, read incrementally by UID (the MailSource port).
 
@@ -381,6 +411,7 @@ class ImapMailSource:
             uids = self._uids_to_read(client, state, uidvalidity, uidnext)
         pending = [uid for uid in uids if _item(uidvalidity, uid) not in seen]
         log.debug("imap_polled", mailbox=self.identity, found=len(uids), new=len(pending))
+        _advance_min_uid(state, pending, uids, uidnext)
         size = self.settings.batch_size
         for start in range(0, len(pending), size):
             batch = pending[start : start + size]
@@ -394,6 +425,24 @@ class ImapMailSource:
                 if raw is None:
                     continue  # deleted since the search
                 yield IncomingMessage(_item(uidvalidity, uid), bytes(raw))
+
+    def waiting(self, seen: Container[str], state: SyncState) -> list[datetime] | None:
+        """When the messages in reading range but not yet ingested arrived (INTERNALDATE)."""
+        stored = state.get(UIDVALIDITY)
+        client, uidvalidity, _ = self._open_folder()
+        if stored != str(uidvalidity):
+            return None  # never read, or renumbered: the next poll reads the folder again
+        since_text = state.get(SINCE)
+        since = date.fromisoformat(since_text) if since_text else None
+        min_uid = int(state.get(MIN_UID) or 1)
+        with self._connection.guard("looking for mail not yet ingested"):
+            found = client.search(_criteria(min_uid, since))
+            pending = [u for u in found if u >= min_uid and _item(uidvalidity, u) not in seen]
+            if not pending:
+                return []
+            client.normalise_times = False  # aware times, whatever the server's zone
+            dates = client.fetch(pending[:WAITING_SAMPLE], ["INTERNALDATE"])
+        return [d[b"INTERNALDATE"] for d in dates.values() if b"INTERNALDATE" in d]
 
     def _open_folder(self) -> tuple[IMAPClient, int, int | None]:
         """Select the folder, reconnecting once if a connection kept from before has died."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 from collections.abc import Container, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon.errors import MailboxError
@@ -42,3 +44,16 @@ class MaildirMailSource:
 
     def close(self) -> None:
         """There is no connection to close."""
+
+    def waiting(self, seen: Container[str], state: SyncState) -> list[datetime] | None:
+        """Delivery times (file times) of the messages not ingested yet."""
+        if not (self.path / "new").is_dir() or not (self.path / "cur").is_dir():
+            raise MailboxError(f"{self.path} is not a Maildir (it needs new/ and cur/ folders)")
+        times = []
+        for folder in ("new", "cur"):
+            for entry in (self.path / folder).iterdir():
+                if entry.name.startswith(".") or entry.name.split(":")[0] in seen:
+                    continue
+                with contextlib.suppress(FileNotFoundError):  # taken away meanwhile
+                    times.append(datetime.fromtimestamp(entry.stat().st_mtime, UTC))
+        return times

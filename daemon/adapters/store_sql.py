@@ -3,15 +3,22 @@
 Every statement is plain SQL both engines accept (through SQLAlchemy Core), every
 write is keyed so that repeating it changes nothing, and each ingested message
 is stored in one short transaction.
+
+On SQLite a statement waits up to 10 seconds for a lock another process holds
+on the file; the environment variable ANUPALAN_DB_BUSY_TIMEOUT (seconds) sets
+another limit.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +100,22 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+BUSY_TIMEOUT_ENV = "ANUPALAN_DB_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+def busy_timeout() -> float:
+    """Seconds a statement waits for another process's lock on a SQLite database."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    try:
+        seconds = float(text) if text else DEFAULT_BUSY_TIMEOUT
+    except ValueError:
+        raise StorageError(
+            f"{BUSY_TIMEOUT_ENV}={text!r} is not a number of seconds, such as 10"
+        ) from None
+    return max(seconds, 0.0)
+
+
 class SqlStore:
     """anupalan's database: messages, submissions, rows, problems, mails, mailbox sync state."""
 
@@ -101,8 +124,11 @@ class SqlStore:
             self.engine: Engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StorageError(f"cannot use database {url!r}: {exc}") from exc
+        self.busy_timeout = busy_timeout()
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(
+                self.engine, "connect", partial(_sqlite_pragmas, busy_timeout=self.busy_timeout)
+            )
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> SqlStore:
@@ -129,7 +155,13 @@ class SqlStore:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StorageError(f"database error: {getattr(exc, 'orig', None) or exc}") from exc
+            reason = getattr(exc, "orig", None) or exc
+            if getattr(reason, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+                raise StorageError(
+                    f"the database {self.engine.url.database} is locked by another process"
+                    f" (waited {self.busy_timeout:g} s): {reason}"
+                ) from exc
+            raise StorageError(f"database error: {reason}") from exc
 
     # -- schema -------------------------------------------------------------
 
@@ -159,13 +191,20 @@ class SqlStore:
 
     # -- mailbox sync -------------------------------------------------------
 
-    def seen_items(self, mailbox: str) -> set[str]:
-        """Items of a mailbox already ingested (or recognised as duplicates)."""
+    def seen_items(self, mailbox: str) -> SeenItems:
+        """Items of a mailbox already ingested (or recognised as duplicates).
+
+        Read from the database when first asked about: a poll that finds no new
+        mail never asks, and so never reads a list as long as the mailbox.
+        """
+        return SeenItems(self, mailbox)
+
+    def _seen_items(self, mailbox: str) -> frozenset[str]:
         with self._tx() as conn:
             rows = conn.execute(
                 sa.text("SELECT item FROM mailbox_items WHERE mailbox = :m"), {"m": mailbox}
             )
-            return {r.item for r in rows}
+            return frozenset(r.item for r in rows)
 
     def has_message(self, key: str) -> bool:
         with self._tx() as conn:
@@ -447,6 +486,20 @@ class SqlStore:
                 {"key": key, "state": state, **values},
             )
 
+    def counts(self) -> dict[str, dict[tuple[str, ...], int]]:
+        """Messages by outcome, submissions by campaign, problems, mails by kind and state."""
+        queries = {
+            "messages": "SELECT outcome, COUNT(*) FROM messages GROUP BY outcome",
+            "submissions": "SELECT campaign_id, COUNT(*) FROM submissions GROUP BY campaign_id",
+            "problems": "SELECT 'all', COUNT(*) FROM row_problems",
+            "mails": "SELECT kind, state, COUNT(*) FROM mails GROUP BY kind, state",
+        }
+        with self._tx() as conn:
+            return {
+                name: {tuple(row[:-1]): int(row[-1]) for row in conn.execute(sa.text(query))}
+                for name, query in queries.items()
+            }
+
     def table_counts(self) -> dict[str, int]:
         """How many rows each table holds (for tests and diagnostics)."""
         tables = (
@@ -465,13 +518,14 @@ class SqlStore:
             }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout: float) -> None:
     cursor = dbapi_connection.cursor()
+    # First, so that even switching to WAL waits for another process's lock.
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     # WAL lets status and report commands read while the service writes; FULL
     # sync because a stored report must survive a power cut, not only a crash.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -562,6 +616,29 @@ def _mail(m: Any) -> MailRecord:
         recipients=tuple(json.loads(m["recipients"] or "[]")),
         next_attempt_at=_dt(m["next_attempt_at"]),
     )
+
+
+class SeenItems(AbstractSet[str]):
+    """The items of one mailbox already ingested, read when first asked about."""
+
+    def __init__(self, store: SqlStore, mailbox: str) -> None:
+        self._store, self._mailbox = store, mailbox
+        self._items: frozenset[str] | None = None
+
+    @property
+    def items(self) -> frozenset[str]:
+        if self._items is None:
+            self._items = self._store._seen_items(self._mailbox)
+        return self._items
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 @dataclass(frozen=True)
