@@ -227,7 +227,7 @@ def email(value: object) -> EmailResult:
 
     Addresses written the way government web pages print them
     ("r.selvam[at]gov[dot]in") are accepted. Where a cell holds several
-    addresses ("a@gov.in; b@gmail.com") the first government (gov.in or
+    addresses ("a@example.gov.in; b@gmail.example.com") the first government (gov.in or
     nic.in) address is taken, else the first valid one. An empty cell gives
     no address and no problem.
     """
@@ -238,7 +238,7 @@ def email(value: object) -> EmailResult:
     for pattern, replacement in _EMAIL_OBFUSCATION:
         text = pattern.sub(replacement, text)
     bracketed = _EMAIL_IN_BRACKETS.findall(text)
-    if len(bracketed) == 1:  # "R. Selvam <r.selvam@gov.in>"
+    if len(bracketed) == 1:  # "R. Selvam <r.selvam@example.gov.in>"
         text = bracketed[0]
     candidates = [_clean_address(text)]
     parts = [p for p in _EMAIL_ALTERNATIVES.split(text) if p]

@@ -48,7 +48,7 @@ def check_templates(config: Config) -> list[str]:
                 "R. Selvam",
                 "Superintendent",
                 "9876543210",
-                "r.selvam@gov.in",
+                "r.selvam@example.gov.in",
                 True,
                 "Sheet1",
                 4,

@@ -226,16 +226,16 @@ def format_as_prescribed(out: Path) -> CorpusCase:
               "40124", "K. Priya", "Inspector", "9840012345", "k.priya@example.gov.in")
     t.officer(8, [3, 40125, "M. Rani", "Tax Assistant", 9443012345, "m.rani@example.gov.in"],
               "40125", "M. Rani", "Tax Assistant", "9443012345", "m.rani@example.gov.in")
-    t.officer(9, [4, 40126, "S. Kumar", "Assistant Commissioner", 9003112233, "s.kumar@gov.in"],
-              "40126", "S. Kumar", "Assistant Commissioner", "9003112233", "s.kumar@gov.in")
-    t.officer(10, [5, 40127, "A. Lakshmi", "Superintendent", 8012345678, "a.lakshmi@nic.in"],
-              "40127", "A. Lakshmi", "Superintendent", "8012345678", "a.lakshmi@nic.in")
+    t.officer(9, [4, 40126, "S. Kumar", "Assistant Commissioner", 9003112233, "s.kumar@example.gov.in"],
+              "40126", "S. Kumar", "Assistant Commissioner", "9003112233", "s.kumar@example.gov.in")
+    t.officer(10, [5, 40127, "A. Lakshmi", "Superintendent", 8012345678, "a.lakshmi@example.nic.in"],
+              "40127", "A. Lakshmi", "Superintendent", "8012345678", "a.lakshmi@example.nic.in")
     t.officer(11, [6, 40128, "P. Murugan", "Inspector", 7012345678, "p.murugan@example.gov.in"],
               "40128", "P. Murugan", "Inspector", "7012345678", "p.murugan@example.gov.in")
     t.officer(12, [7, 40129, "V. Anitha", "Stenographer", 6380123456, "v.anitha@example.gov.in"],
               "40129", "V. Anitha", "Stenographer", "6380123456", "v.anitha@example.gov.in")
-    t.officer(13, [8, 40130, "T. Rajesh", "Havildar", 9597123456, "trajesh@gmail.com"],
-              "40130", "T. Rajesh", "Havildar", "9597123456", "trajesh@gmail.com")
+    t.officer(13, [8, 40130, "T. Rajesh", "Havildar", 9597123456, "trajesh@gmail.example.com"],
+              "40130", "T. Rajesh", "Havildar", "9597123456", "trajesh@gmail.example.com")
     t.officer(14, [9, 40131, "G. Kavitha", "Inspector", "98765", "g.kavitha@example.gov.in"],
               "40131", "G. Kavitha", "Inspector", None, "g.kavitha@example.gov.in")
     t.problem(14, "Contact No", "98765", DIGITS)
@@ -259,8 +259,8 @@ def two_row_merged_header(out: Path) -> CorpusCase:
     t.officer(9, [3, 51003, "B. Arun", "Inspector", 9840098402, "b.arun@gov"],
               "51003", "B. Arun", "Inspector", "9840098402", None)
     t.problem(9, "E-mail", "b.arun@gov", BAD_EMAIL)
-    t.officer(10, [4, 51004, "D. Revathi", "Tax Assistant", 9840098403, "d.revathi@nic.in"],
-              "51004", "D. Revathi", "Tax Assistant", "9840098403", "d.revathi@nic.in")
+    t.officer(10, [4, 51004, "D. Revathi", "Tax Assistant", 9840098403, "d.revathi@example.nic.in"],
+              "51004", "D. Revathi", "Tax Assistant", "9840098403", "d.revathi@example.nic.in")
     t.officer(11, [5, 51005, "C. Ganesh", "Superintendent", 9840098404, "c.ganesh@example.gov.in"],
               "51005", "C. Ganesh", "Superintendent", "9840098404", "c.ganesh@example.gov.in")
     book = Book()
@@ -286,8 +286,8 @@ def header_words_split_over_two_rows(out: Path) -> CorpusCase:
     t.officer(7, [3, "E-2203", "E. Sundar", "Inspector", "99400 1234", "e.sundar@example.gov.in"],
               "E-2203", "E. Sundar", "Inspector", None, "e.sundar@example.gov.in")
     t.problem(7, "Phone", "99400 1234", DIGITS)
-    t.officer(8, [4, "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@nic.in"],
-              "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@nic.in")
+    t.officer(8, [4, "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@example.nic.in"],
+              "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@example.nic.in")
     book = Book()
     book.sheet("Report", t)
     return book.save(out / "Salem.xlsx", "header words split over two rows, read together")
@@ -306,8 +306,8 @@ def decorated_headers(out: Path) -> CorpusCase:
     t.officer(5, [3, 60103, "R. JAYANTHI", "T.A.", 9894012347, "jayanthi.r.gov.in", "3.3.2020"],
               "60103", "R. JAYANTHI", "T.A.", "9894012347", None)
     t.problem(5, "Email ID*", "jayanthi.r.gov.in", BAD_EMAIL)
-    t.officer(6, [4, 60104, "P. SARAVANAN", "A.C.", 9894012348, "p.saravanan@gov.in", "14.11.2011"],
-              "60104", "P. SARAVANAN", "A.C.", "9894012348", "p.saravanan@gov.in")
+    t.officer(6, [4, 60104, "P. SARAVANAN", "A.C.", 9894012348, "p.saravanan@example.gov.in", "14.11.2011"],
+              "60104", "P. SARAVANAN", "A.C.", "9894012348", "p.saravanan@example.gov.in")
     book = Book()
     book.sheet("Sheet1", t)
     return book.save(out / "Coimbatore.xlsx", "decorated headers: (in capitals), (Mobile), *")
@@ -323,12 +323,12 @@ def shuffled_and_extra_columns(out: Path) -> CorpusCase:
     t.officer(3, ["u.kala@example.gov.in", "Division II", "U. Kala", 9790012346, "Superintendent",
                   70002, 2, "on leave"],
               "70002", "U. Kala", "Superintendent", "9790012346", "u.kala@example.gov.in")
-    t.officer(4, ["i.khan@nic.in", "Hqrs", "I. Khan", 9790012347, "Assistant Commissioner",
+    t.officer(4, ["i.khan@example.nic.in", "Hqrs", "I. Khan", 9790012347, "Assistant Commissioner",
                   70003, 3, None],
-              "70003", "I. Khan", "Assistant Commissioner", "9790012347", "i.khan@nic.in")
-    t.officer(5, ["o.paul@gmail.com", "Range III", "O. Paul", "97900 12348", "Tax Assistant",
+              "70003", "I. Khan", "Assistant Commissioner", "9790012347", "i.khan@example.nic.in")
+    t.officer(5, ["o.paul@gmail.example.com", "Range III", "O. Paul", "97900 12348", "Tax Assistant",
                   70004, 4, "no government e-mail yet"],
-              "70004", "O. Paul", "Tax Assistant", "9790012348", "o.paul@gmail.com")
+              "70004", "O. Paul", "Tax Assistant", "9790012348", "o.paul@gmail.example.com")
     book = Book()
     book.sheet("Officers", t)
     return book.save(out / "Trichy.xlsx", "columns in another order, with extra columns")
@@ -361,8 +361,8 @@ def cover_and_division_sheets(out: Path) -> CorpusCase:
                 "80001", "R. Selvam", "Superintendent", "9360012345", "selvam.r@example.gov.in")
     two.problem(3, "Emp Code", "80001",
                 "employee code 80001 is also on row 4 of sheet 'Division I'")
-    two.officer(4, [80013, "M. Joseph", "Superintendent", 9360012357, "m.joseph@nic.in"],
-                "80013", "M. Joseph", "Superintendent", "9360012357", "m.joseph@nic.in")
+    two.officer(4, [80013, "M. Joseph", "Superintendent", 9360012357, "m.joseph@example.nic.in"],
+                "80013", "M. Joseph", "Superintendent", "9360012357", "m.joseph@example.nic.in")
     book.sheet("Division II", two)
 
     lists = book.sheet("Lists")  # the drop-down lists, hidden; a table, but not the report
@@ -437,18 +437,18 @@ def numbers_as_floats_and_text(out: Path) -> CorpusCase:
               "40124", "K. Priya", "Inspector", "9876543211", "priya@example.gov.in")
     t.officer(4, [3, 40125, "M. Rani", "Inspector", "098765-43212", "rani@example.gov.in"],
               "40125", "M. Rani", "Inspector", "9876543212", "rani@example.gov.in")
-    t.officer(5, [4, "40126", "S. Kumar", "Inspector", "9876543213 / 9123456789", "sk@nic.in"],
-              "40126", "S. Kumar", "Inspector", "9876543213", "sk@nic.in")
-    t.officer(6, [5, 40127, "A. Lakshmi", "Tax Assistant", 919876543214, "lakshmi@nic.in"],
-              "40127", "A. Lakshmi", "Tax Assistant", "9876543214", "lakshmi@nic.in")
-    t.officer(7, [6, 40128, "P. Murugan", "Tax Assistant", "Mob: 98765 43215", "pm@nic.in"],
-              "40128", "P. Murugan", "Tax Assistant", "9876543215", "pm@nic.in")
-    t.officer(8, [7, 40129, "V. Anitha", "Superintendent", "12345 / 98765-43216", "va@nic.in"],
-              "40129", "V. Anitha", "Superintendent", "9876543216", "va@nic.in")
-    t.officer(9, [8, 40130, "T. Rajesh", "Superintendent", "9876543217 (O)", "tr@nic.in"],
-              "40130", "T. Rajesh", "Superintendent", "9876543217", "tr@nic.in")
-    t.officer(10, [9, 40131, "G. Kavitha", "Inspector", "044-24351234", "gk@nic.in"],
-              "40131", "G. Kavitha", "Inspector", None, "gk@nic.in")
+    t.officer(5, [4, "40126", "S. Kumar", "Inspector", "9876543213 / 9123456789", "sk@example.nic.in"],
+              "40126", "S. Kumar", "Inspector", "9876543213", "sk@example.nic.in")
+    t.officer(6, [5, 40127, "A. Lakshmi", "Tax Assistant", 919876543214, "lakshmi@example.nic.in"],
+              "40127", "A. Lakshmi", "Tax Assistant", "9876543214", "lakshmi@example.nic.in")
+    t.officer(7, [6, 40128, "P. Murugan", "Tax Assistant", "Mob: 98765 43215", "pm@example.nic.in"],
+              "40128", "P. Murugan", "Tax Assistant", "9876543215", "pm@example.nic.in")
+    t.officer(8, [7, 40129, "V. Anitha", "Superintendent", "12345 / 98765-43216", "va@example.nic.in"],
+              "40129", "V. Anitha", "Superintendent", "9876543216", "va@example.nic.in")
+    t.officer(9, [8, 40130, "T. Rajesh", "Superintendent", "9876543217 (O)", "tr@example.nic.in"],
+              "40130", "T. Rajesh", "Superintendent", "9876543217", "tr@example.nic.in")
+    t.officer(10, [9, 40131, "G. Kavitha", "Inspector", "044-24351234", "gk@example.nic.in"],
+              "40131", "G. Kavitha", "Inspector", None, "gk@example.nic.in")
     t.problem(10, "Contact No", "044-24351234", START)
     book = Book()
     book.sheet("Sheet1", t)
@@ -466,16 +466,16 @@ def email_variants(out: Path) -> CorpusCase:
     t.put(1, *PRESCRIBED)
     t.officer(2, [1, 42001, "R. Selvam", "Inspector", 9176012345, "mailto:R.Selvam@EXAMPLE.GOV.IN"],
               "42001", "R. Selvam", "Inspector", "9176012345", "r.selvam@example.gov.in")
-    t.officer(3, [2, 42002, "K. Priya", "Inspector", 9176012346, " k.priya @ nic.in "],
-              "42002", "K. Priya", "Inspector", "9176012346", "k.priya@nic.in")
-    t.officer(4, [3, 42003, "M. Rani", "Inspector", 9176012347, "rani.m@gmail.com; m.rani@gov.in"],
-              "42003", "M. Rani", "Inspector", "9176012347", "m.rani@gov.in")
-    t.officer(5, [4, 42004, "S. Kumar", "Inspector", 9176012348, "s.kumar@gov.in, sk@gmail.com"],
-              "42004", "S. Kumar", "Inspector", "9176012348", "s.kumar@gov.in")
-    t.officer(6, [5, 42005, "A. Lakshmi", "Inspector", 9176012349, "lakshmi.a@gmail.com"],
-              "42005", "A. Lakshmi", "Inspector", "9176012349", "lakshmi.a@gmail.com")
-    t.officer(7, [6, 42006, "P. Murugan", "Inspector", 9176012350, "p.murugan[at]nic[dot]in"],
-              "42006", "P. Murugan", "Inspector", "9176012350", "p.murugan@nic.in")
+    t.officer(3, [2, 42002, "K. Priya", "Inspector", 9176012346, " k.priya @ example.nic.in "],
+              "42002", "K. Priya", "Inspector", "9176012346", "k.priya@example.nic.in")
+    t.officer(4, [3, 42003, "M. Rani", "Inspector", 9176012347, "rani.m@gmail.example.com; m.rani@example.gov.in"],
+              "42003", "M. Rani", "Inspector", "9176012347", "m.rani@example.gov.in")
+    t.officer(5, [4, 42004, "S. Kumar", "Inspector", 9176012348, "s.kumar@example.gov.in, sk@gmail.example.com"],
+              "42004", "S. Kumar", "Inspector", "9176012348", "s.kumar@example.gov.in")
+    t.officer(6, [5, 42005, "A. Lakshmi", "Inspector", 9176012349, "lakshmi.a@gmail.example.com"],
+              "42005", "A. Lakshmi", "Inspector", "9176012349", "lakshmi.a@gmail.example.com")
+    t.officer(7, [6, 42006, "P. Murugan", "Inspector", 9176012350, "p.murugan[at]example[dot]nic[dot]in"],
+              "42006", "P. Murugan", "Inspector", "9176012350", "p.murugan@example.nic.in")
     t.officer(8, [7, 42007, "V. Anitha", "Inspector", 9176012351, "V. Anitha <VA@Example.Gov.In>"],
               "42007", "V. Anitha", "Inspector", "9176012351", "va@example.gov.in")
     t.officer(9, [8, 42008, "T. Rajesh", "Inspector", 9176012352, "t.rajesh@gov"],
@@ -484,7 +484,7 @@ def email_variants(out: Path) -> CorpusCase:
     t.officer(10, [9, 42009, "G. Kavitha", "Inspector", 9176012353, "NIL"],
               "42009", "G. Kavitha", "Inspector", "9176012353", None)
     t.officer(11, [10, 42010, "N. Senthil", "Inspector", 9176012354,
-                   "ns@gmail.com / ns@cbic.gov.in"],
+                   "ns@gmail.example.com / ns@cbic.gov.in"],
               "42010", "N. Senthil", "Inspector", "9176012354", "ns@cbic.gov.in")
     book = Book()
     book.sheet("Sheet1", t)
@@ -494,30 +494,30 @@ def email_variants(out: Path) -> CorpusCase:
 def status_column(out: Path) -> CorpusCase:
     t = Table("Sheet1")
     t.put(1, "Sl. No", "Employee Code", "Name", "Designation", "Mobile", "E-mail", "Course Status")
-    t.officer(2, [1, 43001, "R. Selvam", "Inspector", 9500012302, "o43001@gov.in", "Completed"],
-              "43001", "R. Selvam", "Inspector", "9500012302", "o43001@gov.in", True)
-    t.officer(3, [2, 43002, "K. Priya", "Inspector", 9500012303, "o43002@gov.in", "Yes"],
-              "43002", "K. Priya", "Inspector", "9500012303", "o43002@gov.in", True)
-    t.officer(4, [3, 43003, "M. Rani", "Inspector", 9500012304, "o43003@gov.in", "Done"],
-              "43003", "M. Rani", "Inspector", "9500012304", "o43003@gov.in", True)
-    t.officer(5, [4, 43004, "S. Kumar", "Inspector", 9500012305, "o43004@gov.in", "Not completed"],
-              "43004", "S. Kumar", "Inspector", "9500012305", "o43004@gov.in", False)
-    t.officer(6, [5, 43005, "A. Lakshmi", "Inspector", 9500012306, "o43005@gov.in", "Pending"],
-              "43005", "A. Lakshmi", "Inspector", "9500012306", "o43005@gov.in", False)
-    t.officer(7, [6, 43006, "P. Murugan", "Inspector", 9500012307, "o43006@gov.in", "No"],
-              "43006", "P. Murugan", "Inspector", "9500012307", "o43006@gov.in", False)
-    t.officer(8, [7, 43007, "V. Anitha", "Inspector", 9500012308, "o43007@gov.in", "COMPLETED "],
-              "43007", "V. Anitha", "Inspector", "9500012308", "o43007@gov.in", True)
-    t.officer(9, [8, 43008, "T. Rajesh", "Inspector", 9500012309, "o43008@gov.in", "✓"],
-              "43008", "T. Rajesh", "Inspector", "9500012309", "o43008@gov.in", True)
-    t.officer(10, [9, 43009, "G. Kavitha", "Inspector", 9500012310, "o43009@gov.in", None],
-              "43009", "G. Kavitha", "Inspector", "9500012310", "o43009@gov.in", False)
+    t.officer(2, [1, 43001, "R. Selvam", "Inspector", 9500012302, "o43001@example.gov.in", "Completed"],
+              "43001", "R. Selvam", "Inspector", "9500012302", "o43001@example.gov.in", True)
+    t.officer(3, [2, 43002, "K. Priya", "Inspector", 9500012303, "o43002@example.gov.in", "Yes"],
+              "43002", "K. Priya", "Inspector", "9500012303", "o43002@example.gov.in", True)
+    t.officer(4, [3, 43003, "M. Rani", "Inspector", 9500012304, "o43003@example.gov.in", "Done"],
+              "43003", "M. Rani", "Inspector", "9500012304", "o43003@example.gov.in", True)
+    t.officer(5, [4, 43004, "S. Kumar", "Inspector", 9500012305, "o43004@example.gov.in", "Not completed"],
+              "43004", "S. Kumar", "Inspector", "9500012305", "o43004@example.gov.in", False)
+    t.officer(6, [5, 43005, "A. Lakshmi", "Inspector", 9500012306, "o43005@example.gov.in", "Pending"],
+              "43005", "A. Lakshmi", "Inspector", "9500012306", "o43005@example.gov.in", False)
+    t.officer(7, [6, 43006, "P. Murugan", "Inspector", 9500012307, "o43006@example.gov.in", "No"],
+              "43006", "P. Murugan", "Inspector", "9500012307", "o43006@example.gov.in", False)
+    t.officer(8, [7, 43007, "V. Anitha", "Inspector", 9500012308, "o43007@example.gov.in", "COMPLETED "],
+              "43007", "V. Anitha", "Inspector", "9500012308", "o43007@example.gov.in", True)
+    t.officer(9, [8, 43008, "T. Rajesh", "Inspector", 9500012309, "o43008@example.gov.in", "✓"],
+              "43008", "T. Rajesh", "Inspector", "9500012309", "o43008@example.gov.in", True)
+    t.officer(10, [9, 43009, "G. Kavitha", "Inspector", 9500012310, "o43009@example.gov.in", None],
+              "43009", "G. Kavitha", "Inspector", "9500012310", "o43009@example.gov.in", False)
     t.problem(10, "Course Status", None, UNCLEAR)
-    t.officer(11, [10, 43010, "N. Senthil", "Inspector", 9500012311, "o43010@gov.in", "Registered"],
-              "43010", "N. Senthil", "Inspector", "9500012311", "o43010@gov.in", False)
+    t.officer(11, [10, 43010, "N. Senthil", "Inspector", 9500012311, "o43010@example.gov.in", "Registered"],
+              "43010", "N. Senthil", "Inspector", "9500012311", "o43010@example.gov.in", False)
     t.problem(11, "Course Status", "Registered", UNCLEAR)
-    t.officer(12, [11, 43011, "J. Meena", "Inspector", 9500012312, "o43011@gov.in", "In progress"],
-              "43011", "J. Meena", "Inspector", "9500012312", "o43011@gov.in", False)
+    t.officer(12, [11, 43011, "J. Meena", "Inspector", 9500012312, "o43011@example.gov.in", "In progress"],
+              "43011", "J. Meena", "Inspector", "9500012312", "o43011@example.gov.in", False)
     book = Book()
     book.sheet("Sheet1", t)
     return book.save(out / "Chennai Outer.xlsx", "a status column decides who completed")
@@ -528,25 +528,25 @@ def completion_dates(out: Path) -> CorpusCase:
     t.put(1, TITLE)
     t.put(2, "Sl. No", "Employee Code", "Name of the Officer", "Designation", "Contact No",
           "Email ID", "Date of completion\n(DD.MM.YYYY)")
-    t.officer(3, [1, 44001, "R. Selvam", "Inspector", 9600012301, "rs@gov.in", dt.date(2023, 4, 1)],
-              "44001", "R. Selvam", "Inspector", "9600012301", "rs@gov.in", True)
-    t.officer(4, [2, 44002, "K. Priya", "Inspector", 9600012302, "kp@gov.in", 45040],
-              "44002", "K. Priya", "Inspector", "9600012302", "kp@gov.in", True)
-    t.officer(5, [3, 44003, "M. Rani", "Inspector", 9600012303, "mr@gov.in", "21.04.2023"],
-              "44003", "M. Rani", "Inspector", "9600012303", "mr@gov.in", True)
-    t.officer(6, [4, 44004, "S. Kumar", "Inspector", 9600012304, "sk@gov.in", None],
-              "44004", "S. Kumar", "Inspector", "9600012304", "sk@gov.in", False)
-    t.officer(7, [5, 44005, "A. Lakshmi", "Inspector", 9600012305, "al@gov.in", "Pending"],
-              "44005", "A. Lakshmi", "Inspector", "9600012305", "al@gov.in", False)
-    t.officer(8, [6, 44006, "P. Murugan", "Inspector", 9600012306, "pm@gov.in", "31.02.2023"],
-              "44006", "P. Murugan", "Inspector", "9600012306", "pm@gov.in", False)
+    t.officer(3, [1, 44001, "R. Selvam", "Inspector", 9600012301, "rs@example.gov.in", dt.date(2023, 4, 1)],
+              "44001", "R. Selvam", "Inspector", "9600012301", "rs@example.gov.in", True)
+    t.officer(4, [2, 44002, "K. Priya", "Inspector", 9600012302, "kp@example.gov.in", 45040],
+              "44002", "K. Priya", "Inspector", "9600012302", "kp@example.gov.in", True)
+    t.officer(5, [3, 44003, "M. Rani", "Inspector", 9600012303, "mr@example.gov.in", "21.04.2023"],
+              "44003", "M. Rani", "Inspector", "9600012303", "mr@example.gov.in", True)
+    t.officer(6, [4, 44004, "S. Kumar", "Inspector", 9600012304, "sk@example.gov.in", None],
+              "44004", "S. Kumar", "Inspector", "9600012304", "sk@example.gov.in", False)
+    t.officer(7, [5, 44005, "A. Lakshmi", "Inspector", 9600012305, "al@example.gov.in", "Pending"],
+              "44005", "A. Lakshmi", "Inspector", "9600012305", "al@example.gov.in", False)
+    t.officer(8, [6, 44006, "P. Murugan", "Inspector", 9600012306, "pm@example.gov.in", "31.02.2023"],
+              "44006", "P. Murugan", "Inspector", "9600012306", "pm@example.gov.in", False)
     t.problem(8, "Date of completion (DD.MM.YYYY)", "31.02.2023", BAD_DATE)
-    t.officer(9, [7, 44007, "V. Anitha", "Inspector", 9600012307, "va@gov.in", "22-Apr-2023"],
-              "44007", "V. Anitha", "Inspector", "9600012307", "va@gov.in", True)
-    t.officer(10, [8, 44008, "T. Rajesh", "Inspector", 9600012308, "tr@gov.in", "23/4/23"],
-              "44008", "T. Rajesh", "Inspector", "9600012308", "tr@gov.in", True)
-    t.officer(11, [9, 44009, "G. Kavitha", "Inspector", 9600012309, "gk@gov.in", "NA"],
-              "44009", "G. Kavitha", "Inspector", "9600012309", "gk@gov.in", False)
+    t.officer(9, [7, 44007, "V. Anitha", "Inspector", 9600012307, "va@example.gov.in", "22-Apr-2023"],
+              "44007", "V. Anitha", "Inspector", "9600012307", "va@example.gov.in", True)
+    t.officer(10, [8, 44008, "T. Rajesh", "Inspector", 9600012308, "tr@example.gov.in", "23/4/23"],
+              "44008", "T. Rajesh", "Inspector", "9600012308", "tr@example.gov.in", True)
+    t.officer(11, [9, 44009, "G. Kavitha", "Inspector", 9600012309, "gk@example.gov.in", "NA"],
+              "44009", "G. Kavitha", "Inspector", "9600012309", "gk@example.gov.in", False)
     book = Book()
     book.sheet("Sheet1", t)
     return book.save(out / "Chennai North.xlsx", "no status column; a date of completion decides")
@@ -555,18 +555,18 @@ def completion_dates(out: Path) -> CorpusCase:
 def certificate_column(out: Path) -> CorpusCase:
     t = Table("iGOT")
     t.put(1, *PRESCRIBED, "Certificate No.")
-    t.officer(2, [1, 45001, "R. Selvam", "Inspector", 9710012301, "rs@nic.in", "IGOT/ET/2023/123"],
-              "45001", "R. Selvam", "Inspector", "9710012301", "rs@nic.in", True)
-    t.officer(3, [2, 45002, "K. Priya", "Inspector", 9710012302, "kp@nic.in", None],
-              "45002", "K. Priya", "Inspector", "9710012302", "kp@nic.in", False)
-    t.officer(4, [3, 45003, "M. Rani", "Inspector", 9710012303, "mr@nic.in", "NA"],
-              "45003", "M. Rani", "Inspector", "9710012303", "mr@nic.in", False)
-    t.officer(5, [4, 45004, "S. Kumar", "Inspector", 9710012304, "sk@nic.in", "Not completed"],
-              "45004", "S. Kumar", "Inspector", "9710012304", "sk@nic.in", False)
-    t.officer(6, [5, 45005, "A. Lakshmi", "Inspector", 9710012305, "al@nic.in", 778812],
-              "45005", "A. Lakshmi", "Inspector", "9710012305", "al@nic.in", True)
-    t.officer(7, [6, 45006, "P. Murugan", "Inspector", 9710012306, "pm@nic.in", "-"],
-              "45006", "P. Murugan", "Inspector", "9710012306", "pm@nic.in", False)
+    t.officer(2, [1, 45001, "R. Selvam", "Inspector", 9710012301, "rs@example.nic.in", "IGOT/ET/2023/123"],
+              "45001", "R. Selvam", "Inspector", "9710012301", "rs@example.nic.in", True)
+    t.officer(3, [2, 45002, "K. Priya", "Inspector", 9710012302, "kp@example.nic.in", None],
+              "45002", "K. Priya", "Inspector", "9710012302", "kp@example.nic.in", False)
+    t.officer(4, [3, 45003, "M. Rani", "Inspector", 9710012303, "mr@example.nic.in", "NA"],
+              "45003", "M. Rani", "Inspector", "9710012303", "mr@example.nic.in", False)
+    t.officer(5, [4, 45004, "S. Kumar", "Inspector", 9710012304, "sk@example.nic.in", "Not completed"],
+              "45004", "S. Kumar", "Inspector", "9710012304", "sk@example.nic.in", False)
+    t.officer(6, [5, 45005, "A. Lakshmi", "Inspector", 9710012305, "al@example.nic.in", 778812],
+              "45005", "A. Lakshmi", "Inspector", "9710012305", "al@example.nic.in", True)
+    t.officer(7, [6, 45006, "P. Murugan", "Inspector", 9710012306, "pm@example.nic.in", "-"],
+              "45006", "P. Murugan", "Inspector", "9710012306", "pm@example.nic.in", False)
     book = Book()
     book.sheet("iGOT", t)
     return book.save(out / "Coimbatore Audit.xlsx", "a certificate column: filled means completed")
@@ -674,8 +674,8 @@ def line_breaks_and_spacing(out: Path) -> CorpusCase:
           "Contact\nNo.", "E-MAIL\nID")
     t.officer(3, [1, 49001, "K.  PRIYA ", " Superintendent\n", 9787012301, " KP@EXAMPLE.GOV.IN "],
               "49001", "K. PRIYA", "Superintendent", "9787012301", "kp@example.gov.in")
-    t.officer(4, [2, 49002, "R.\nSelvam", "Assistant\nCommissioner", "97870\n12302", "rs@gov.in"],
-              "49002", "R. Selvam", "Assistant Commissioner", "9787012302", "rs@gov.in")
+    t.officer(4, [2, 49002, "R.\nSelvam", "Assistant\nCommissioner", "97870\n12302", "rs@example.gov.in"],
+              "49002", "R. Selvam", "Assistant Commissioner", "9787012302", "rs@example.gov.in")
     t.officer(5, [3, 49003, "M.\u00a0Rani", "Inspector", "978701230", "m.rani@example.gov.in"],
               "49003", "M. Rani", "Inspector", None, "m.rani@example.gov.in")
     t.problem(5, "Contact No.", "978701230", DIGITS)
@@ -714,8 +714,8 @@ def zonal_headers(out: Path) -> CorpusCase:
               "52001", "R. Selvam", "Inspector", "9865012301", "r.selvam@example.gov.in")
     t.officer(4, [2, 52002, "K. Priya", "Inspector", 9865012302, "k.priya@example.gov.in"],
               "52002", "K. Priya", "Inspector", "9865012302", "k.priya@example.gov.in")
-    t.officer(5, [3, 52003, "M. Rani", "Inspector", 9865012303, "m.rani@gmail.com"],
-              "52003", "M. Rani", "Inspector", "9865012303", "m.rani@gmail.com")
+    t.officer(5, [3, 52003, "M. Rani", "Inspector", 9865012303, "m.rani@gmail.example.com"],
+              "52003", "M. Rani", "Inspector", "9865012303", "m.rani@gmail.example.com")
     book = Book()
     book.sheet("Sheet1", t)
     return book.save(out / "Kumbakonam.xlsx", "the zonal format's headers")
@@ -734,8 +734,8 @@ _LARGE_DIVISION = [
         "9840053004", "dhana@example.gov.in"),
     (8, 53005, "E. Elango", "Inspector", 9840053005, "E.Elango@Example.Gov.In",
         "9840053005", "e.elango@example.gov.in"),
-    (9, 53006, "F. Fathima", "Inspector", 9840053006, "f.fathima@nic.in",
-        "9840053006", "f.fathima@nic.in"),
+    (9, 53006, "F. Fathima", "Inspector", 9840053006, "f.fathima@example.nic.in",
+        "9840053006", "f.fathima@example.nic.in"),
     (10, 53007, "G. Gopal", "Superintendent", 9840053007, "gopal@example.gov.in",
         "9840053007", "gopal@example.gov.in"),
     (11, 53008, "H. Hemalatha", "Stenographer", "+91-9840053008", "hema@example.gov.in",
@@ -744,8 +744,8 @@ _LARGE_DIVISION = [
         "9840053009", "ilango@example.gov.in"),
     (13, 53010, "J. Jayanthi", "Inspector", 9840053010, "jayanthi@example.gov.in",
         "9840053010", "jayanthi@example.gov.in"),
-    (14, 53011, "K. Karthik", "Tax Assistant", 9840053011, "k.karthik@gmail.com",
-        "9840053011", "k.karthik@gmail.com"),
+    (14, 53011, "K. Karthik", "Tax Assistant", 9840053011, "k.karthik@gmail.example.com",
+        "9840053011", "k.karthik@gmail.example.com"),
     (15, 53012, "L. Latha", "Inspector", 9840053012, "latha@example.gov.in",
         "9840053012", "latha@example.gov.in"),
     (16, 53013, "M. Manikandan", "Superintendent", 9840053013, "mani@example.gov.in",
@@ -903,9 +903,9 @@ def everything_at_once(out: Path) -> CorpusCase:
     one.officer(6, [1, 57001, "R. SELVAM", "Supdt.", 9884057001, "mailto:rs@example.gov.in",
                     "Completed"],
                 "57001", "R. SELVAM", "Supdt.", "9884057001", "rs@example.gov.in", True)
-    one.officer(7, [2, 57002, "K. PRIYA", "Inspr.", "+91 98840 57002", "kp@gmail.com; kp@nic.in",
+    one.officer(7, [2, 57002, "K. PRIYA", "Inspr.", "+91 98840 57002", "kp@gmail.example.com; kp@example.nic.in",
                     "Yes"],
-                "57002", "K. PRIYA", "Inspr.", "9884057002", "kp@nic.in", True)
+                "57002", "K. PRIYA", "Inspr.", "9884057002", "kp@example.nic.in", True)
     one.put(8, 3, 57003, "LEFT", "Inspr.", None, None, "No")  # hidden: left the division
     one.officer(9, [4, 57004, "M. RANI", "T.A.", 9884057004, "mr@example.gov.in", "Pending"],
                 "57004", "M. RANI", "T.A.", "9884057004", "mr@example.gov.in", False)
@@ -957,8 +957,8 @@ def csv_utf8(out: Path) -> CorpusCase:
     t.officer(5, ["2", "58002", "Sébastien D'Cruz", "Superintendent", "+91 95000 58002",
                   "s.dcruz@example.gov.in"],
               "58002", "Sébastien D'Cruz", "Superintendent", "9500058002", "s.dcruz@example.gov.in")
-    t.officer(6, ["3", "58003.0", "K. Priya", "Inspector", "9.500058003E9", "mailto:KP@nic.in"],
-              "58003", "K. Priya", "Inspector", "9500058003", "kp@nic.in")
+    t.officer(6, ["3", "58003.0", "K. Priya", "Inspector", "9.500058003E9", "mailto:KP@example.nic.in"],
+              "58003", "K. Priya", "Inspector", "9500058003", "kp@example.nic.in")
     t.officer(7, ["4", "", "M. Rani", "Tax Assistant", "95000", "m.rani@example.gov.in"],
               None, "M. Rani", "Tax Assistant", None, "m.rani@example.gov.in")
     t.problem(7, "Employee Code", None, NO_CODE)
@@ -973,17 +973,17 @@ def csv_cp1252(out: Path) -> CorpusCase:
     t = Table("Goa Report")
     t.put(1, "Sl. No", "Emp Code", "Name of the Officer", "Designation", "Mobile No", "Email ID",
           "Date of Completion")
-    t.officer(2, ["1", "59001", "Inês Gonçalves", "Inspector", "9822059001", "ines@gov.in",
+    t.officer(2, ["1", "59001", "Inês Gonçalves", "Inspector", "9822059001", "ines@example.gov.in",
                   "21.04.2023"],
-              "59001", "Inês Gonçalves", "Inspector", "9822059001", "ines@gov.in", True)
-    t.officer(3, ["2", "59002", "José Fernandes", "Superintendent", "9822059002", "jose@gov.in",
+              "59001", "Inês Gonçalves", "Inspector", "9822059001", "ines@example.gov.in", True)
+    t.officer(3, ["2", "59002", "José Fernandes", "Superintendent", "9822059002", "jose@example.gov.in",
                   "45040"],
-              "59002", "José Fernandes", "Superintendent", "9822059002", "jose@gov.in", True)
-    t.officer(4, ["3", "59003", "Ana Pereira", "Inspector", "9822059003", "ana.p@gmail.com", ""],
-              "59003", "Ana Pereira", "Inspector", "9822059003", "ana.p@gmail.com", False)
-    t.officer(5, ["4", "59004", "Luís D'Souza", "Tax Assistant", "098220-59004", "luis@nic.in",
+              "59002", "José Fernandes", "Superintendent", "9822059002", "jose@example.gov.in", True)
+    t.officer(4, ["3", "59003", "Ana Pereira", "Inspector", "9822059003", "ana.p@gmail.example.com", ""],
+              "59003", "Ana Pereira", "Inspector", "9822059003", "ana.p@gmail.example.com", False)
+    t.officer(5, ["4", "59004", "Luís D'Souza", "Tax Assistant", "098220-59004", "luis@example.nic.in",
                   "2023-04-22"],
-              "59004", "Luís D'Souza", "Tax Assistant", "9822059004", "luis@nic.in", True)
+              "59004", "Luís D'Souza", "Tax Assistant", "9822059004", "luis@example.nic.in", True)
     path = out / "Goa Report.csv"
     write_csv(path, t, encoding="cp1252")
     return _csv_case(path, "Windows-1252 CSV with accented names and dates", t)

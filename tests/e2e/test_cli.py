@@ -198,7 +198,7 @@ def test_inspect_reads_every_format_a_unit_sends(tmp_path: Path) -> None:
 
     csv_text = (
         "sep=;\r\nSl. No;Emp. Code;Name;Desig.;Mobile No.;E-mail\r\n"
-        "1;50001;R. Selvam;Inspector;+91 98765 43210;MAILTO:R.Selvam@GOV.IN\r\n"
+        "1;50001;R. Selvam;Inspector;+91 98765 43210;MAILTO:R.Selvam@example.gov.in\r\n"
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -218,7 +218,10 @@ def test_inspect_reads_every_format_a_unit_sends(tmp_path: Path) -> None:
         ("reports.zip/Division I.xlsx", 5, "40102"),
         ("reports.zip/Division II.csv", 2, "50001"),  # Excel hides the "sep=;" line
     ]
-    assert doc["rows"][2]["mobile"] == "9876543210" and doc["rows"][2]["email"] == "r.selvam@gov.in"
+    assert (
+        doc["rows"][2]["mobile"] == "9876543210"
+        and doc["rows"][2]["email"] == "r.selvam@example.gov.in"
+    )
     assert [f["header_rows"] for f in doc["files"]] == [{"Division I": 3}, {"Division II": 1}]
 
     text = anupalan("inspect", path).stdout

@@ -80,10 +80,10 @@ def xls_report(path: Path) -> bytes:
         sheet.write(3, column, header)  # row 4
     dated = xlwt.easyxf(num_format_str="DD-MM-YYYY")
     rows = [
-        (1, 40123, "R. Selvam", "Superintendent", 9876543210.0, "r.selvam@gov.in"),
-        (2, 40124, "K. Priya", "Inspector", "98765", "k.priya@gov.in"),
+        (1, 40123, "R. Selvam", "Superintendent", 9876543210.0, "r.selvam@example.gov.in"),
+        (2, 40124, "K. Priya", "Inspector", "98765", "k.priya@example.gov.in"),
         (3, 40125, "Left Service", "Inspector", None, None),  # row 7, hidden
-        (4, "04126", "M. Rani", "Tax Assistant", "+91 94430 12345", "rani@gmail.com"),
+        (4, "04126", "M. Rani", "Tax Assistant", "+91 94430 12345", "rani@gmail.example.com"),
     ]
     for index, values in enumerate(rows, start=4):
         for column, value in enumerate(values):
@@ -115,7 +115,7 @@ def test_an_xls_file_is_read_with_rows_numbered_as_excel_shows_them(tmp_path: Pa
         "R. Selvam",
         "Superintendent",
         9876543210.0,
-        "r.selvam@gov.in",
+        "r.selvam@example.gov.in",
         datetime(2023, 4, 21),
     )
     assert [r.number for r in first.rows if r.hidden] == [7]
@@ -132,12 +132,14 @@ def test_an_xls_report_gives_its_officers_row_by_row(tmp_path: Path) -> None:
     assert list(report.rows) == [
         officer(
             north, "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210",
-            "r.selvam@gov.in",
+            "r.selvam@example.gov.in",
         ),
-        officer(north, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@gov.in"),
+        officer(
+            north, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"
+        ),
         officer(
             north, "Division I", 8, "04126", "M. Rani", "Tax Assistant", "9443012345",
-            "rani@gmail.com",
+            "rani@gmail.example.com",
         ),
     ]  # fmt: skip
     assert [p.describe() for p in report.problems] == [
@@ -181,8 +183,8 @@ def test_an_encrypted_xls_and_a_word_document_say_what_they_are(tmp_path: Path) 
 
 CSV_ROWS = [
     ",".join(HEADER),
-    "1,40123,Sébastien Roy,Superintendent,9876543210,s.roy@gov.in",
-    "2,04124,K. Priya,Inspector,098765-43210,k.priya@gov.in",
+    "1,40123,Sébastien Roy,Superintendent,9876543210,s.roy@example.gov.in",
+    "2,04124,K. Priya,Inspector,098765-43210,k.priya@example.gov.in",
 ]
 
 
@@ -211,18 +213,18 @@ def test_a_csv_file_is_read_in_any_encoding_and_delimiter(
         "K. Priya",
         "Inspector",
         "098765-43210",
-        "k.priya@gov.in",
+        "k.priya@example.gov.in",
     ), "every value stays the text that was written"
 
     report = only(parse_attachment(data, "Salem.csv", UNIT))
     assert list(report.rows) == [
         officer(
             "Salem.csv", "Salem", 2, "40123", "Sébastien Roy", "Superintendent", "9876543210",
-            "s.roy@gov.in",
+            "s.roy@example.gov.in",
         ),
         officer(
             "Salem.csv", "Salem", 3, "04124", "K. Priya", "Inspector", "9876543210",
-            "k.priya@gov.in",
+            "k.priya@example.gov.in",
         ),
     ]  # fmt: skip
 
@@ -370,7 +372,7 @@ def ods_report(path: Path) -> bytes:
             text_cell("R.<text:s/> <text:span>Selvam</text:span>"),
             text_cell("Superintendent"),
             number_cell("9876543210"),
-            text_cell("r.selvam@gov.in"),
+            text_cell("r.selvam@example.gov.in"),
             text_cell("old code 123"),
             '<table:table-cell table:number-columns-repeated="1017"/>',
         )
@@ -379,7 +381,7 @@ def ods_report(path: Path) -> bytes:
               attributes='table:visibility="collapse"')
         # rows 7-8: the same officer twice, written once with a repeat count
         + row(number_cell("3"), number_cell("40125"), text_cell("K. Priya"),
-              text_cell("Inspector"), empty, text_cell("k.priya@gov.in"),
+              text_cell("Inspector"), empty, text_cell("k.priya@example.gov.in"),
               attributes='table:number-rows-repeated="2"')
         # row 9: a date and a boolean beside the report's columns
         + row(
@@ -388,7 +390,7 @@ def ods_report(path: Path) -> bytes:
             text_cell("M. Rani"),
             text_cell("Tax Assistant"),
             empty,
-            text_cell("rani@gmail.com"),
+            text_cell("rani@gmail.example.com"),
             '<table:table-cell table:number-columns-repeated="2"/>',
             '<table:table-cell office:value-type="date" office:date-value="2023-04-21">'
             "<text:p>21/04/23</text:p></table:table-cell>",
@@ -421,12 +423,12 @@ def test_an_ods_file_is_read_with_rows_numbered_as_calc_shows_them(tmp_path: Pat
         "R.  Selvam",
         "Superintendent",
         9876543210,
-        "r.selvam@gov.in",
+        "r.selvam@example.gov.in",
         "old code 123",
     )
     assert [r.number for r in sheet.rows if r.hidden] == [6]
     assert sheet.rows[6].cells == (
-        4, 40126, "M. Rani", "Tax Assistant", None, "rani@gmail.com", None, None,
+        4, 40126, "M. Rani", "Tax Assistant", None, "rani@gmail.example.com", None, None,
         datetime(2023, 4, 21), None, True,
     )  # fmt: skip
     assert sheet.hidden_columns == frozenset({6})
@@ -440,10 +442,12 @@ def test_an_ods_report_gives_its_officers_row_by_row(tmp_path: Path) -> None:
     file, sheet = "Coimbatore.ods", "Coimbatore"
     assert list(report.rows) == [
         officer(file, sheet, 5, "40123", "R. Selvam", "Superintendent", "9876543210",
-                "r.selvam@gov.in"),
-        officer(file, sheet, 7, "40125", "K. Priya", "Inspector", None, "k.priya@gov.in"),
-        officer(file, sheet, 8, "40125", "K. Priya", "Inspector", None, "k.priya@gov.in"),
-        officer(file, sheet, 9, "40126", "M. Rani", "Tax Assistant", None, "rani@gmail.com"),
+                "r.selvam@example.gov.in"),
+        officer(file, sheet, 7, "40125", "K. Priya", "Inspector", None, "k.priya@example.gov.in"),
+        officer(file, sheet, 8, "40125", "K. Priya", "Inspector", None, "k.priya@example.gov.in"),
+        officer(
+            file, sheet, 9, "40126", "M. Rani", "Tax Assistant", None, "rani@gmail.example.com"
+        ),
     ]  # fmt: skip
     assert [p.describe() for p in report.problems] == [
         "Coimbatore.ods, sheet 'Coimbatore', row 8, Employee Code '40125': "
@@ -500,7 +504,7 @@ def xlsx_report(path: Path) -> bytes:
     ws.title = "Outer"
     ws.append([TITLE])
     ws.append(HEADER)
-    ws.append([1, 40123, "R. Selvam", "Superintendent", 9876543210, "r.selvam@gov.in"])
+    ws.append([1, 40123, "R. Selvam", "Superintendent", 9876543210, "r.selvam@example.gov.in"])
     wb.save(path)
     return path.read_bytes()
 

@@ -21,7 +21,7 @@ def test_the_workbook_has_the_upstream_format_summary_and_exceptions(
     zone: Zone, app: App, tmp_path: Path
 ) -> None:
     north = officers(3)
-    north[2] = (*north[2][:4], "someone@gmail.com")
+    north[2] = (*north[2][:4], "someone@gmail.example.com")
     zone.deliver(
         reply_message(
             "ccu-chennai-north@example.gov.in",
@@ -60,11 +60,14 @@ def test_the_workbook_has_the_upstream_format_summary_and_exceptions(
     assert summary[3][:5] == ["Coimbatore", 6, 0, 0.0, "not reported"]
     assert summary[-1][:4] == ["Total", 28, 5, 17.9]
     issues = [r[6] for r in wb["Exceptions"].iter_rows(min_row=2, values_only=True)]
-    assert issues == ["e-mail someone@gmail.com is not a gov.in or nic.in address"]
+    assert issues == ["e-mail someone@gmail.example.com is not a gov.in or nic.in address"]
 
 
 def test_text_from_units_never_becomes_a_formula(zone: Zone, app: App, tmp_path: Path) -> None:
-    rows = [(40101 + i, text, text, "9876543210", f"a{i}@gov.in") for i, text in enumerate(HOSTILE)]
+    rows = [
+        (40101 + i, text, text, "9876543210", f"a{i}@example.gov.in")
+        for i, text in enumerate(HOSTILE)
+    ]
     zone.deliver(
         reply_message(
             "ccu-chennai-north@example.gov.in", SUBJECT, [("Format.xlsx", report_xlsx(rows))]

@@ -47,7 +47,7 @@ def submission(key: str = "<m1@example.gov.in>", rows: int = 3) -> Submission:
                 f"Officer {i}",
                 "Inspector",
                 "9876543210",
-                f"o{i}@gov.in",
+                f"o{i}@example.gov.in",
                 i != 1,
                 "Sheet1",
                 5 + i,

@@ -62,16 +62,18 @@ def unit_report(path: Path) -> bytes:
     first["A2"] = "Chennai North Commissionerate"
     first.append([])
     first.append(HEADER)  # row 4
-    first.append([1, 40123, "R.  Selvam", "Superintendent", 9876543210, "R.Selvam@GOV.IN"])
-    first.append([2, 40124, "K. Priya", "Inspector", "98765", "k.priya@gov.in"])  # row 6
+    first.append([1, 40123, "R.  Selvam", "Superintendent", 9876543210, "R.Selvam@example.gov.in"])
+    first.append([2, 40124, "K. Priya", "Inspector", "98765", "k.priya@example.gov.in"])  # row 6
     first.append([3, 40125, "Left Service", "Inspector", None, None])  # row 7, hidden
     first.append([])
-    first.append([4, 40126, "M. Rani", "Tax Assistant", "+91 94430 12345", "rani@gmail.com"])
+    first.append(
+        [4, 40126, "M. Rani", "Tax Assistant", "+91 94430 12345", "rani@gmail.example.com"]
+    )
     first.row_dimensions[7].hidden = True
 
     second = wb.create_sheet("Division II")
     second.append(["Emp. Code", "Name", "Mobile No.", "E-mail", "Remarks"])
-    second.append([50001, "S. Kumar", 9840012345, "s.kumar@nic.in", "on leave"])
+    second.append([50001, "S. Kumar", 9840012345, "s.kumar@example.nic.in", "on leave"])
     second.append([40123, "R. Selvam", None, None, "also in Division I"])
     return save(wb, path / "Chennai North.xlsx")
 
@@ -94,7 +96,7 @@ def test_read_xlsx_gives_every_sheet_with_rows_numbered_as_excel_shows_them(
         "R.  Selvam",
         "Superintendent",
         9876543210,
-        "R.Selvam@GOV.IN",
+        "R.Selvam@example.gov.in",
     )
     assert [r.number for r in first.rows if r.hidden] == [7]
     assert not first.hidden
@@ -115,11 +117,25 @@ def test_parse_report_reads_a_unit_reply_row_by_row(tmp_path: Path) -> None:
 
     assert list(report.rows) == [
         row(
-            "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"
+            "Division I",
+            5,
+            "40123",
+            "R. Selvam",
+            "Superintendent",
+            "9876543210",
+            "r.selvam@example.gov.in",
         ),
-        row("Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@gov.in"),
-        row("Division I", 9, "40126", "M. Rani", "Tax Assistant", "9443012345", "rani@gmail.com"),
-        row("Division II", 2, "50001", "S. Kumar", None, "9840012345", "s.kumar@nic.in"),
+        row("Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"),
+        row(
+            "Division I",
+            9,
+            "40126",
+            "M. Rani",
+            "Tax Assistant",
+            "9443012345",
+            "rani@gmail.example.com",
+        ),
+        row("Division II", 2, "50001", "S. Kumar", None, "9840012345", "s.kumar@example.nic.in"),
         row("Division II", 3, "40123", "R. Selvam", None, None, None),
     ]
     assert [p.describe() for p in report.problems] == [
@@ -170,7 +186,7 @@ def test_hidden_sheets_and_columns_are_marked(tmp_path: Path) -> None:
     assert ws is not None
     ws.title = "Report"
     ws.append(["Employee Code", "Old Code", "Name of the Officer", "Email ID"])
-    ws.append([40123, 123, "R. Selvam", "r.selvam@gov.in"])
+    ws.append([40123, 123, "R. Selvam", "r.selvam@example.gov.in"])
     ws.column_dimensions["B"].hidden = True
     lists = wb.create_sheet("Lists")
     lists.append(["Designation", "Superintendent"])

@@ -84,7 +84,7 @@ def test_only_completed_officers_count_and_a_repeated_officer_counts_once() -> N
             row("1"),
             row("1"),
             row("2", completed=False),
-            row(None, email="x@nic.in"),
+            row(None, email="x@example.nic.in"),
             row(None, name="B. Devi"),
             row(None, name="b.  devi"),
         ],

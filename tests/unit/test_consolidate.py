@@ -42,12 +42,12 @@ UNITS = [U("north", "Chennai North", 4), U("south", "Chennai South", 3), U("sale
 def test_one_numbered_row_per_completed_officer_in_the_upstream_columns() -> None:
     zonal = builtin_formats()["zonal-completion-report"]
     current = {
-        "south": sub("south", [officer("200", "S. Devi", "s.devi@gov.in")]),
+        "south": sub("south", [officer("200", "S. Devi", "s.devi@example.gov.in")]),
         "north": sub(
             "north",
             [
-                officer("100", "R. Selvam", "r.selvam@nic.in"),
-                officer("101", "K. Arun", "k.arun@gov.in", completed=False),
+                officer("100", "R. Selvam", "r.selvam@example.nic.in"),
+                officer("101", "K. Arun", "k.arun@example.gov.in", completed=False),
                 officer("102", "M. Priya", "m.priya@cbic.gov.in"),
             ],
         ),
@@ -64,9 +64,9 @@ def test_one_numbered_row_per_completed_officer_in_the_upstream_columns() -> Non
     )
     # units in configured order, rows as the unit sent them, not-completed left out
     assert report.rows == (
-        (1, "100", "R. Selvam", "Inspector", "9876543210", "r.selvam@nic.in"),
+        (1, "100", "R. Selvam", "Inspector", "9876543210", "r.selvam@example.nic.in"),
         (2, "102", "M. Priya", "Inspector", "9876543210", "m.priya@cbic.gov.in"),
-        (3, "200", "S. Devi", "Inspector", "9876543210", "s.devi@gov.in"),
+        (3, "200", "S. Devi", "Inspector", "9876543210", "s.devi@example.gov.in"),
     )
     assert [(u.name, u.completed, u.compliance_pct) for u in report.summary] == [
         ("Chennai North", 2, 50.0),
@@ -83,16 +83,20 @@ def test_exceptions_name_non_government_mail_missing_fields_and_officers_reporte
         "north": sub(
             "north",
             [
-                officer("100", "R. Selvam", "selvam1970@gmail.com", row=5),
+                officer("100", "R. Selvam", "selvam1970@gmail.example.com", row=5),
                 officer(None, "K. Arun", None, mobile=None, row=6),
-                officer("300", "T. Mani", "t.mani@gov.in", row=7),
+                officer("300", "T. Mani", "t.mani@example.gov.in", row=7),
             ],
         ),
-        "south": sub("south", [officer("300", "T. Mani", "t.mani@gov.in", row=9)]),
+        "south": sub("south", [officer("300", "T. Mani", "t.mani@example.gov.in", row=9)]),
     }
     issues = {(e.unit, e.row, e.issue) for e in consolidate(zonal, UNITS, current).exceptions}
     assert issues == {
-        ("Chennai North", 5, "e-mail selvam1970@gmail.com is not a gov.in or nic.in address"),
+        (
+            "Chennai North",
+            5,
+            "e-mail selvam1970@gmail.example.com is not a gov.in or nic.in address",
+        ),
         ("Chennai North", 6, "missing employee code, contact number, e-mail address"),
         ("Chennai North", 7, "also reported by Chennai South"),
         ("Chennai South", 9, "also reported by Chennai North"),

@@ -98,8 +98,8 @@ def problem(
     )
 
 
-SELVAM = (1, 40123, "R. Selvam", "Superintendent", 9876543210, "r.selvam@gov.in")
-PRIYA = (2, "40124", "K.  Priya", "Inspector", "98400 12345", "K.Priya@GOV.IN")
+SELVAM = (1, 40123, "R. Selvam", "Superintendent", 9876543210, "r.selvam@example.gov.in")
+PRIYA = (2, "40124", "K.  Priya", "Inspector", "98400 12345", "K.Priya@example.gov.in")
 
 ROW_CASES = [
     pytest.param(
@@ -112,10 +112,16 @@ ROW_CASES = [
                 "R. Selvam",
                 "Superintendent",
                 "9876543210",
-                "r.selvam@gov.in",
+                "r.selvam@example.gov.in",
             ),
             officer(
-                "Division I", 3, "40124", "K. Priya", "Inspector", "9840012345", "k.priya@gov.in"
+                "Division I",
+                3,
+                "40124",
+                "K. Priya",
+                "Inspector",
+                "9840012345",
+                "k.priya@example.gov.in",
             ),
         ],
         id="the prescribed header on the first row",
@@ -138,7 +144,13 @@ ROW_CASES = [
         ),
         [
             officer(
-                "Sheet1", 5, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"
+                "Sheet1",
+                5,
+                "40123",
+                "R. Selvam",
+                "Superintendent",
+                "9876543210",
+                "r.selvam@example.gov.in",
             )
         ],
         id="title and letter-head rows above the header",
@@ -148,10 +160,14 @@ ROW_CASES = [
             sheet(
                 "Sheet1",
                 ("S.No.", "Emp. Code", "Name", "Desig.", "Mobile No.", "E-mail"),
-                (1, 40123.0, "R. Selvam", "Supdt", 9.87654321e9, "mailto:R.Selvam@gov.in"),
+                (1, 40123.0, "R. Selvam", "Supdt", 9.87654321e9, "mailto:R.Selvam@example.gov.in"),
             )
         ),
-        [officer("Sheet1", 2, "40123", "R. Selvam", "Supdt", "9876543210", "r.selvam@gov.in")],
+        [
+            officer(
+                "Sheet1", 2, "40123", "R. Selvam", "Supdt", "9876543210", "r.selvam@example.gov.in"
+            )
+        ],
         id="header synonyms and numbers stored as floats",
     ),
     pytest.param(
@@ -159,10 +175,10 @@ ROW_CASES = [
             sheet(
                 "Sheet1",
                 ("Emp.\nCode", "Name of the\nOfficer", "CONTACT NO.", "Email\xa0Id"),
-                ("40123", "R. Selvam", "98765-43210", "r.selvam@gov.in"),
+                ("40123", "R. Selvam", "98765-43210", "r.selvam@example.gov.in"),
             )
         ),
-        [officer("Sheet1", 2, "40123", "R. Selvam", None, "9876543210", "r.selvam@gov.in")],
+        [officer("Sheet1", 2, "40123", "R. Selvam", None, "9876543210", "r.selvam@example.gov.in")],
         id="headers with line breaks, capitals and punctuation",
     ),
     pytest.param(
@@ -170,10 +186,10 @@ ROW_CASES = [
             sheet(
                 "Sheet1",
                 ("Email ID", "Office", "Name of the Officer", None, "Employee Code", "Contact No"),
-                ("r.selvam@gov.in", "Division I", "R. Selvam", "x", 40123, 9876543210),
+                ("r.selvam@example.gov.in", "Division I", "R. Selvam", "x", 40123, 9876543210),
             )
         ),
-        [officer("Sheet1", 2, "40123", "R. Selvam", None, "9876543210", "r.selvam@gov.in")],
+        [officer("Sheet1", 2, "40123", "R. Selvam", None, "9876543210", "r.selvam@example.gov.in")],
         id="columns shuffled with extra columns",
     ),
     pytest.param(
@@ -191,9 +207,23 @@ ROW_CASES = [
         ),
         [
             officer(
-                "Sheet1", 3, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"
+                "Sheet1",
+                3,
+                "40123",
+                "R. Selvam",
+                "Superintendent",
+                "9876543210",
+                "r.selvam@example.gov.in",
             ),
-            officer("Sheet1", 7, "40124", "K. Priya", "Inspector", "9840012345", "k.priya@gov.in"),
+            officer(
+                "Sheet1",
+                7,
+                "40124",
+                "K. Priya",
+                "Inspector",
+                "9840012345",
+                "k.priya@example.gov.in",
+            ),
         ],
         id="column numbers, blank rows and a repeated header are skipped",
     ),
@@ -210,7 +240,13 @@ ROW_CASES = [
         ),
         [
             officer(
-                "Sheet1", 2, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"
+                "Sheet1",
+                2,
+                "40123",
+                "R. Selvam",
+                "Superintendent",
+                "9876543210",
+                "r.selvam@example.gov.in",
             )
         ],
         id="rows without a name, code or email are not officers",
@@ -220,13 +256,13 @@ ROW_CASES = [
             sheet(
                 "Sheet1",
                 HEADER,
-                (1, None, None, None, None, "r.selvam@gov.in"),
+                (1, None, None, None, None, "r.selvam@example.gov.in"),
                 (2, 40124, None, None, None, None),
                 (3, None, "A. Kumar", None, None, None),
             )
         ),
         [
-            officer("Sheet1", 2, None, None, email="r.selvam@gov.in"),
+            officer("Sheet1", 2, None, None, email="r.selvam@example.gov.in"),
             officer("Sheet1", 3, "40124", None),
             officer("Sheet1", 4, None, "A. Kumar"),
         ],
@@ -234,7 +270,17 @@ ROW_CASES = [
     ),
     pytest.param(
         workbook(sheet("Sheet1", HEADER, SELVAM, PRIYA, hidden_rows=[2])),
-        [officer("Sheet1", 3, "40124", "K. Priya", "Inspector", "9840012345", "k.priya@gov.in")],
+        [
+            officer(
+                "Sheet1",
+                3,
+                "40124",
+                "K. Priya",
+                "Inspector",
+                "9840012345",
+                "k.priya@example.gov.in",
+            )
+        ],
         id="hidden rows are skipped",
     ),
     pytest.param(
@@ -242,7 +288,17 @@ ROW_CASES = [
             sheet("Hidden", HEADER, SELVAM, hidden=True),
             sheet("Visible", HEADER, PRIYA),
         ),
-        [officer("Visible", 2, "40124", "K. Priya", "Inspector", "9840012345", "k.priya@gov.in")],
+        [
+            officer(
+                "Visible",
+                2,
+                "40124",
+                "K. Priya",
+                "Inspector",
+                "9840012345",
+                "k.priya@example.gov.in",
+            )
+        ],
         id="hidden sheets are skipped",
     ),
 ]
@@ -426,12 +482,12 @@ def test_without_a_status_column_every_listed_officer_has_completed() -> None:
     ("row", "expected_problems"),
     [
         pytest.param(
-            (1, 40123, "R. Selvam", "Supdt", "98765", "r.selvam@gov.in"),
+            (1, 40123, "R. Selvam", "Supdt", "98765", "r.selvam@example.gov.in"),
             [problem("S", 2, "Contact No", "98765", "a mobile number has 10 digits")],
             id="short mobile",
         ),
         pytest.param(
-            (1, 40123, "R. Selvam", "Supdt", 5876543210, "r.selvam@gov.in"),
+            (1, 40123, "R. Selvam", "Supdt", 5876543210, "r.selvam@example.gov.in"),
             [
                 problem(
                     "S", 2, "Contact No", "5876543210", "a mobile number starts with 6, 7, 8 or 9"
@@ -449,12 +505,12 @@ def test_without_a_status_column_every_listed_officer_has_completed() -> None:
             id="bad email",
         ),
         pytest.param(
-            (1, 40123, None, "Supdt", 9876543210, "r.selvam@gov.in"),
+            (1, 40123, None, "Supdt", 9876543210, "r.selvam@example.gov.in"),
             [problem("S", 2, "Name of the Officer", None, "the officer's name is missing")],
             id="missing name",
         ),
         pytest.param(
-            (1, "  ", "R. Selvam", "Supdt", 9876543210, "r.selvam@gov.in"),
+            (1, "  ", "R. Selvam", "Supdt", 9876543210, "r.selvam@example.gov.in"),
             [problem("S", 2, "Employee Code", None, "the employee code is missing")],
             id="missing employee code",
         ),
@@ -502,8 +558,8 @@ def test_a_sheet_without_an_employee_code_column_gets_one_problem() -> None:
         sheet(
             "S",
             ("Sl. No", "Name of the Officer", "Email ID"),
-            (1, "R. Selvam", "r.selvam@gov.in"),
-            (2, "K. Priya", "k.priya@gov.in"),
+            (1, "R. Selvam", "r.selvam@example.gov.in"),
+            (2, "K. Priya", "k.priya@example.gov.in"),
         )
     )
     report = map_report(book, UNIT)
@@ -696,7 +752,7 @@ HEADER_CASES = [
                 "Contact details",
             ),
             ("Sl. No", "Employee Code", "Name of the Officer", "Mobile", "Email ID"),
-            (1, 40123, "R. Selvam", 9876543210, "r.selvam@gov.in"),
+            (1, 40123, "R. Selvam", 9876543210, "r.selvam@example.gov.in"),
         ),
         2,
         {
@@ -951,14 +1007,49 @@ EMPLOYEE_CODE_MISSING = "the employee code is missing"
 @pytest.mark.parametrize(
     ("code", "mobile", "email", "expected"),
     [
-        (40123.0, 9.87654321e9, "r@gov.in", ("40123", "9876543210", "r@gov.in")),
-        ("40123", "+91 98765 43210", "mailto: R@Gov.In", ("40123", "9876543210", "r@gov.in")),
-        (" 40123 ", "098765-43210", " r @ gov.in ", ("40123", "9876543210", "r@gov.in")),
-        ("40123.0", "9876543210 / 9123456789", "R@GOV.IN", ("40123", "9876543210", "r@gov.in")),
-        ("E-40123", "9876543210.0", "a@gmail.com; b@gov.in", ("E-40123", "9876543210", "b@gov.in")),
-        (40123, "9.87654321E9", "a@gov.in; b@gmail.com", ("40123", "9876543210", "a@gov.in")),
-        (40123, 9876543210, "a@gmail.com, b@yahoo.com", ("40123", "9876543210", "a@gmail.com")),
-        (40123, "Mob. 98765 43210 (O)", "b@nic.in / a@gov.in", ("40123", "9876543210", "b@nic.in")),
+        (40123.0, 9.87654321e9, "r@example.gov.in", ("40123", "9876543210", "r@example.gov.in")),
+        (
+            "40123",
+            "+91 98765 43210",
+            "mailto: R@example.gov.in",
+            ("40123", "9876543210", "r@example.gov.in"),
+        ),
+        (
+            " 40123 ",
+            "098765-43210",
+            " r @ example.gov.in ",
+            ("40123", "9876543210", "r@example.gov.in"),
+        ),
+        (
+            "40123.0",
+            "9876543210 / 9123456789",
+            "R@example.gov.in",
+            ("40123", "9876543210", "r@example.gov.in"),
+        ),
+        (
+            "E-40123",
+            "9876543210.0",
+            "a@gmail.example.com; b@example.gov.in",
+            ("E-40123", "9876543210", "b@example.gov.in"),
+        ),
+        (
+            40123,
+            "9.87654321E9",
+            "a@example.gov.in; b@gmail.example.com",
+            ("40123", "9876543210", "a@example.gov.in"),
+        ),
+        (
+            40123,
+            9876543210,
+            "a@gmail.example.com, b@yahoo.example.com",
+            ("40123", "9876543210", "a@gmail.example.com"),
+        ),
+        (
+            40123,
+            "Mob. 98765 43210 (O)",
+            "b@example.nic.in / a@example.gov.in",
+            ("40123", "9876543210", "b@example.nic.in"),
+        ),
     ],
 )
 def test_numbers_and_addresses_as_written(
@@ -1070,16 +1161,21 @@ def test_the_same_email_without_a_code_is_reported_on_the_later_row() -> None:
         sheet(
             "S",
             ("Employee Code", "Name", "Email ID"),
-            ("40123", "R. Selvam", "r.selvam@gov.in"),
-            (None, "R. Selvam", "R.Selvam@GOV.IN"),
-            ("40124", "K. Priya", "r.selvam@gov.in"),
+            ("40123", "R. Selvam", "r.selvam@example.gov.in"),
+            (None, "R. Selvam", "R.Selvam@example.gov.in"),
+            ("40124", "K. Priya", "r.selvam@example.gov.in"),
         )
     )
     report = map_report(book, UNIT)
     assert len(report.rows) == 3, "nothing is dropped or merged"
     assert [(p.row, p.column, p.value, p.message) for p in report.problems] == [
         (3, "Employee Code", None, "the employee code is missing"),
-        (3, "Email ID", "r.selvam@gov.in", "e-mail r.selvam@gov.in is also on row 2 of sheet 'S'"),
+        (
+            3,
+            "Email ID",
+            "r.selvam@example.gov.in",
+            "e-mail r.selvam@example.gov.in is also on row 2 of sheet 'S'",
+        ),
     ]
 
 
@@ -1184,6 +1280,8 @@ def test_columns_in_any_order_with_extra_columns_give_the_same_officer(
     cells = [values[i] for i in order] + ["x"] * len(extras)
     report = map_report(workbook(sheet("S", ("Report",), columns, cells)), UNIT)
     assert report.rows == (
-        officer("S", 3, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@gov.in"),
+        officer(
+            "S", 3, "40123", "R. Selvam", "Superintendent", "9876543210", "r.selvam@example.gov.in"
+        ),
     )
     assert report.problems == ()
