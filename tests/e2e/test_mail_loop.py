@@ -7,11 +7,9 @@ import email
 import email.policy
 import json
 import os
-import shutil
 import signal
 import smtplib
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +21,8 @@ from ews_server import PASSWORD as EWS_PASSWORD
 from ews_server import USERNAME as EWS_USERNAME
 from ews_server import FakeEws
 from servers import Dovecot
+from service_process import anupalan as run_anupalan
+from service_process import command
 from smtp_server import SmtpServer
 
 from daemon.testing import officers, reply_message, report_xlsx
@@ -210,19 +210,10 @@ def test_on_every_backend_a_reply_is_ingested_once_and_acknowledged(
     assert len([m for m in world.received(NORTH) if str(m["Subject"]).startswith("Received:")]) == 1
 
 
-def command(*args: str | Path) -> list[str]:
-    found = shutil.which("anupalan")
-    return [
-        *([found] if found else [sys.executable, "-m", "daemon"]),
-        "--log-format",
-        "json",
-        *map(str, args),
-    ]
-
-
 def anupalan(*args: str | Path, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZONE_IMAP_PASSWORD": password, "ZONE_EWS_PASSWORD": EWS_PASSWORD}
-    return subprocess.run(command(*args), capture_output=True, text=True, env=env, timeout=120)
+    return run_anupalan(
+        *args, env={"ZONE_IMAP_PASSWORD": password, "ZONE_EWS_PASSWORD": EWS_PASSWORD}
+    )
 
 
 def test_a_reply_is_ingested_and_acknowledged_into_the_units_mailbox(post: Post) -> None:

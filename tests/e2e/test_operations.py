@@ -16,17 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import Zone
+from service_process import anupalan
 
 from daemon.testing import officers, reply_message, report_xlsx
 
 ROOT = Path(__file__).parents[2]
 SUBJECT = "Emerging Technologies Level-1 report"
-
-
-def anupalan(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    found = shutil.which("anupalan")
-    prefix = [found] if found else [sys.executable, "-m", "daemon"]
-    return subprocess.run([*prefix, *map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 def test_health_is_what_the_container_checks(zone: Zone) -> None:

@@ -6,31 +6,19 @@ import email
 import email.policy
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from conftest import Zone, at
+from service_process import anupalan, command
 
 from daemon.adapters.store_sql import SqlStore
 from daemon.testing import officers, reply_message, report_xlsx
 
 SUBJECT = "Emerging Technologies Level-1 report"
 NOW = "2023-04-29T11:00"  # after the -1d reminder step and Saturday's digest
-
-
-def command(*args: str | Path) -> list[str]:
-    found = shutil.which("anupalan")
-    prefix = [found] if found else [sys.executable, "-m", "daemon"]
-    return [*prefix, "--log-format", "json", *map(str, args)]
-
-
-def anupalan(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command(*args), capture_output=True, text=True, timeout=120)
 
 
 def deliver_replies(zone: Zone) -> None:

@@ -19,10 +19,7 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import struct
-import subprocess
-import sys
 import time
 import zipfile
 from collections import Counter
@@ -35,6 +32,7 @@ import pytest
 from conftest import ZONE_CONFIG, Zone, at
 from defusedxml import DefusedXmlException
 from figures import record
+from service_process import anupalan
 
 from daemon.adapters.spreadsheets import read_attachment
 from daemon.bootstrap import App, build_app
@@ -919,18 +917,6 @@ def inspect_files(tmp_path: Path) -> dict[str, bytes]:
         },
         "huge.csv": CSV_REPORT + b" " * (26 * 1024 * 1024),
     }
-
-
-def anupalan(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The command, in a process of its own, as a user runs it."""
-    command = shutil.which("anupalan")
-    prefix = [command] if command else [sys.executable, "-m", "daemon"]
-    return subprocess.run(
-        [*prefix, "--log-format", "json", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_inspect_refuses_hostile_files_with_a_reason(tmp_path: Path) -> None:
