@@ -110,7 +110,7 @@ def build_rollup(root: Path, sizes: Any) -> tuple[App, dict[str, int]]:
 
 def tick(app: App, now: datetime) -> int:
     """One reconciler tick over every campaign: how many mails it queued."""
-    return len(queue_due(app, now))
+    return len(queue_due(app, now).drafts)
 
 
 def floor_read(root: Path) -> float:
@@ -118,7 +118,7 @@ def floor_read(root: Path) -> float:
     started = time.perf_counter()
     connection = sqlite3.connect(root / "var" / "anupalan.db")
     try:
-        for table in ("messages", "submissions", "officer_rows", "row_problems", "mails"):
+        for table in ("messages", "submissions", "mails"):
             connection.execute(f"SELECT * FROM {table}").fetchall()
     finally:
         connection.close()

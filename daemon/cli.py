@@ -208,7 +208,7 @@ def _once(app: App, args: argparse.Namespace) -> int:
     if args.dry_run:
         from daemon.services.notify import drafts_due
 
-        drafts = drafts_due(app, now)
+        drafts = drafts_due(app, now).drafts
         print(f"At {now.isoformat(timespec='minutes')}, {len(drafts)} mail(s) would be sent:")
         for d in drafts:
             print(f"  {d.mail.kind:<10} to {', '.join(d.mail.recipients)}")

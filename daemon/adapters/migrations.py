@@ -2,12 +2,49 @@
 
 Each entry moves the schema from version N-1 to N. A database at any older
 version, or an empty one, is brought up to date when the store opens it.
+A step is a statement, or a function for data that SQL alone cannot compute.
 Append new migrations; never edit one that has shipped.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from daemon.core.compliance import officer_identity
+from daemon.core.models import OfficerRow
+
+
+def _count_submissions(conn: Connection) -> None:
+    """Fill each stored submission's counts of completed officers and of problems."""
+    identities: dict[str, set[str]] = {}
+    for r in conn.execute(
+        sa.text(
+            "SELECT message_key, employee_code, name, designation, email FROM officer_rows"
+            " WHERE completed = 1"
+        )
+    ):
+        row = OfficerRow(r.employee_code, r.name, r.designation, None, r.email, True, "", 0)
+        identities.setdefault(r.message_key, set()).add(officer_identity(row))
+    problems: dict[str, int] = {
+        key: count
+        for key, count in conn.execute(
+            sa.text("SELECT message_key, COUNT(*) FROM row_problems GROUP BY message_key")
+        )
+    }
+    keys = conn.execute(sa.text("SELECT message_key FROM submissions")).scalars().all()
+    if keys:
+        conn.execute(
+            sa.text("UPDATE submissions SET completed = :c, problems = :p WHERE message_key = :k"),
+            [{"k": k, "c": len(identities.get(k, ())), "p": problems.get(k, 0)} for k in keys],
+        )
+
+
+Step = str | Callable[[Connection], None]
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # 1: the first schema
     (
         """CREATE TABLE messages (
@@ -112,6 +149,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE mails ADD COLUMN content TEXT",
         "ALTER TABLE mails ADD COLUMN next_attempt_at TEXT",
         "CREATE INDEX mails_by_state ON mails (state, next_attempt_at)",
+    ),
+    # 4: what a tick reads grows with the units and the open work, not with every
+    # report ever received: each submission keeps its counts (no officer rows
+    # read), and answers are found by the message they answer
+    (
+        "ALTER TABLE submissions ADD COLUMN completed INTEGER",
+        "ALTER TABLE submissions ADD COLUMN problems INTEGER",
+        _count_submissions,
+        # answers planned before version 3 named their message only in their key
+        "UPDATE mails SET message_key = substr(key, 5) WHERE kind = 'ack' AND message_key IS NULL",
+        "UPDATE mails SET message_key = substr(key, 11)"
+        " WHERE kind = 'rejection' AND message_key IS NULL",
+        "CREATE INDEX mails_by_message ON mails (message_key, kind)",
     ),
 )
 

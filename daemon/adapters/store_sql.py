@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from daemon.adapters.migrations import LATEST, MIGRATIONS
-from daemon.core.models import OfficerRow, Problem, Submission
+from daemon.core.compliance import summarise
+from daemon.core.models import OfficerRow, Problem, Submission, SubmissionSummary
 from daemon.errors import StorageError
 
 
@@ -184,8 +185,11 @@ class SqlStore:
                     f"knows ({LATEST}); upgrade anupalan"
                 )
             for version in range(current + 1, target + 1):
-                for statement in MIGRATIONS[version - 1]:
-                    conn.execute(sa.text(statement))
+                for step in MIGRATIONS[version - 1]:
+                    if isinstance(step, str):
+                        conn.execute(sa.text(step))
+                    else:
+                        step(conn)
                 conn.execute(sa.text("UPDATE schema_version SET version = :v"), {"v": version})
             return max(current, target)
 
@@ -313,6 +317,26 @@ class SqlStore:
             rows = conn.execute(sa.text(query + " ORDER BY received_at, key"), params)
             return [_message(r._mapping) for r in rows]
 
+    def unanswered(self, campaign_id: str) -> list[MessageRecord]:
+        """A campaign's messages from a unit that have no answer in the ledger yet.
+
+        An accepted report's answer is its ack, a held one's its rejection (the
+        ledger gives each the message's key). Held messages that are never
+        answered (a stranger's, say) stay in this list; they are few.
+        """
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT * FROM messages m WHERE m.campaign_id = :c"
+                    " AND m.unit_id IS NOT NULL AND m.outcome IN ('accepted', 'needs_review')"
+                    " AND NOT EXISTS (SELECT 1 FROM mails a WHERE a.message_key = m.key"
+                    " AND a.kind = CASE m.outcome WHEN 'accepted' THEN 'ack' ELSE 'rejection' END)"
+                    " ORDER BY m.received_at, m.key"
+                ),
+                {"c": campaign_id},
+            )
+            return [_message(r._mapping) for r in rows]
+
     def attachments(self, message_key: str) -> list[AttachmentRecord]:
         with self._tx() as conn:
             rows = conn.execute(
@@ -330,19 +354,48 @@ class SqlStore:
                 for r in rows
             ]
 
+    def current_summaries(self, campaign_id: str) -> list[SubmissionSummary]:
+        """Each unit's newest submission to a campaign, without its rows: one row per unit.
+
+        Newest as `current_submissions` has it: by sending time, then arrival,
+        then key. Times are stored as UTC ISO text, which sorts as time does.
+        """
+        with self._tx() as conn:
+            found = conn.execute(
+                sa.text(
+                    "SELECT message_key, unit_id, campaign_id, sent_at, received_at, completed,"
+                    " problems FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY unit_id"
+                    " ORDER BY sent_at DESC, received_at DESC, message_key DESC) AS newest"
+                    " FROM submissions s WHERE campaign_id = :c) ranked WHERE newest = 1"
+                    " ORDER BY unit_id"
+                ),
+                {"c": campaign_id},
+            )
+            return [
+                SubmissionSummary(k, u, c, _dt_required(s), _dt_required(r), done, problems)
+                for k, u, c, s, r, done, problems in found
+            ]
+
     def submissions(self, campaign_id: str) -> list[Submission]:
         """Every submission stored for a campaign, with its rows and problems."""
-        params = {"c": campaign_id}
+        return self._submissions("s.campaign_id = :c", {"c": campaign_id})
+
+    def submission(self, key: str) -> Submission | None:
+        """The submission a message made, with its rows and problems, if it made one."""
+        found = self._submissions("s.message_key = :k", {"k": key})
+        return found[0] if found else None
+
+    def _submissions(self, where: str, params: dict[str, str]) -> list[Submission]:
         with self._tx() as conn:
             subs = conn.execute(
-                sa.text("SELECT * FROM submissions WHERE campaign_id = :c ORDER BY message_key"),
+                sa.text(f"SELECT * FROM submissions s WHERE {where} ORDER BY s.message_key"),
                 params,
             ).all()
             rows: dict[str, list[OfficerRow]] = {}
             for r in conn.execute(
                 sa.text(
                     "SELECT o.* FROM officer_rows o JOIN submissions s"
-                    " ON s.message_key = o.message_key WHERE s.campaign_id = :c"
+                    f" ON s.message_key = o.message_key WHERE {where}"
                     " ORDER BY o.message_key, o.seq"
                 ),
                 params,
@@ -364,7 +417,7 @@ class SqlStore:
             for p in conn.execute(
                 sa.text(
                     "SELECT p.* FROM row_problems p JOIN submissions s"
-                    " ON s.message_key = p.message_key WHERE s.campaign_id = :c"
+                    f" ON s.message_key = p.message_key WHERE {where}"
                     " ORDER BY p.message_key, p.seq"
                 ),
                 params,
@@ -383,7 +436,7 @@ class SqlStore:
             for a in conn.execute(
                 sa.text(
                     "SELECT a.message_key, a.file_name FROM attachments a JOIN submissions s"
-                    " ON s.message_key = a.message_key WHERE s.campaign_id = :c AND a.readable = 1"
+                    f" ON s.message_key = a.message_key WHERE {where} AND a.readable = 1"
                     " ORDER BY a.message_key, a.seq"
                 ),
                 params,
@@ -402,6 +455,31 @@ class SqlStore:
             )
             for s in subs
         ]
+
+    def ledger(self, campaign_id: str) -> list[MailRecord]:
+        """A campaign's planned mails, oldest first, except answers already sent.
+
+        A sent ack or rejection settles its message for good: a tick never needs
+        it again, and there is one for every report the campaign ever received.
+        """
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT * FROM mails WHERE campaign_id = :c"
+                    " AND NOT (kind IN ('ack', 'rejection') AND state = 'sent')"
+                    " ORDER BY planned_at, key"
+                ),
+                {"c": campaign_id},
+            )
+            return [_mail(r._mapping) for r in rows]
+
+    def unsent_mails(self) -> list[MailRecord]:
+        """Planned mails not sent: waiting, being retried, or given up as failed."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.text("SELECT * FROM mails WHERE state != 'sent' ORDER BY planned_at, key")
+            )
+            return [_mail(r._mapping) for r in rows]
 
     def mails(self, campaign_id: str | None = None) -> list[MailRecord]:
         """The ledger of planned mails, oldest first, optionally for one campaign."""
@@ -540,10 +618,11 @@ def _insert_item(conn: Connection, mailbox: str, item: str, key: str, now: datet
 
 
 def _insert_submission(conn: Connection, sub: Submission) -> None:
+    summary = summarise(sub)
     conn.execute(
         sa.text(
-            "INSERT INTO submissions (message_key, campaign_id, unit_id, sent_at, received_at)"
-            " VALUES (:k, :c, :u, :s, :r)"
+            "INSERT INTO submissions (message_key, campaign_id, unit_id, sent_at, received_at,"
+            " completed, problems) VALUES (:k, :c, :u, :s, :r, :completed, :problems)"
         ),
         {
             "k": sub.key,
@@ -551,6 +630,8 @@ def _insert_submission(conn: Connection, sub: Submission) -> None:
             "u": sub.unit_id,
             "s": _iso(sub.sent_at),
             "r": _iso(sub.received_at),
+            "completed": summary.completed,
+            "problems": summary.problems,
         },
     )
     if sub.rows:

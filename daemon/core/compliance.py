@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from daemon.core.models import OfficerRow, Submission
+from daemon.core.models import OfficerRow, Submission, SubmissionSummary
 
 
 class UnitLike(Protocol):
@@ -69,12 +69,26 @@ def officer_identity(row: OfficerRow) -> str:
     return f"name:{name}|{designation}"
 
 
-def current_submissions(submissions: Iterable[Submission]) -> dict[str, Submission]:
+class _Dated(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=_Dated)
+
+
+def current_submissions(submissions: Iterable[S]) -> dict[str, S]:
     """Each unit's current submission: its newest by sending time (arrival breaks ties).
 
     A newer submission replaces the older one whole; nothing is merged.
     """
-    current: dict[str, Submission] = {}
+    current: dict[str, S] = {}
     for sub in submissions:
         held = current.get(sub.unit_id)
         if held is None or (sub.sent_at, sub.received_at, sub.key) > (
@@ -91,14 +105,27 @@ def completed_officers(submission: Submission) -> int:
     return len({officer_identity(r) for r in submission.rows if r.completed})
 
 
+def summarise(submission: Submission) -> SubmissionSummary:
+    """The submission without its rows: its dates and its counts."""
+    return SubmissionSummary(
+        key=submission.key,
+        unit_id=submission.unit_id,
+        campaign_id=submission.campaign_id,
+        sent_at=submission.sent_at,
+        received_at=submission.received_at,
+        completed=completed_officers(submission),
+        problems=len(submission.problems),
+    )
+
+
 def unit_compliance(
-    units: Sequence[UnitLike], current: Mapping[str, Submission]
+    units: Sequence[UnitLike], current: Mapping[str, SubmissionSummary]
 ) -> tuple[UnitCompliance, ...]:
     """Compliance of each unit, in the order the units are given."""
     result = []
     for unit in units:
         sub = current.get(unit.id)
-        completed = completed_officers(sub) if sub else 0
+        completed = sub.completed if sub else 0
         result.append(
             UnitCompliance(
                 unit_id=unit.id,
@@ -108,7 +135,7 @@ def unit_compliance(
                 completed=completed,
                 compliance_pct=percent(completed, unit.strength),
                 last_report_at=sub.sent_at if sub else None,
-                problems=len(sub.problems) if sub else 0,
+                problems=sub.problems if sub else 0,
             )
         )
     return tuple(result)

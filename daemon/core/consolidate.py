@@ -10,6 +10,7 @@ from daemon.core.compliance import (
     UnitCompliance,
     UnitLike,
     officer_identity,
+    summarise,
     totals,
     unit_compliance,
 )
@@ -55,7 +56,7 @@ def consolidate(
     upstream: ReportFormat, units: Sequence[UnitLike], current: Mapping[str, Submission]
 ) -> Consolidation:
     """One numbered row per completed officer: units in the order given, rows as sent."""
-    summary = unit_compliance(units, current)
+    summary = unit_compliance(units, {unit: summarise(s) for unit, s in current.items()})
     names = {u.id: u.name for u in units}
     completed: list[tuple[str, OfficerRow]] = [
         (unit.id, row)

@@ -144,6 +144,19 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class SubmissionSummary:
+    """A submission without its rows: what compliance and the reconciler need of it."""
+
+    key: str
+    unit_id: str
+    campaign_id: str
+    sent_at: datetime
+    received_at: datetime
+    completed: int  # distinct officers it reports as completed
+    problems: int
+
+
+@dataclass(frozen=True)
 class ReadLimits:
     """How much an attachment may ask of the reader before it is refused as too large."""
 

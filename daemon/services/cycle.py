@@ -25,6 +25,7 @@ class CycleReport:
     queued: list[Draft] = field(default_factory=list)
     delivered: list[Delivery] = field(default_factory=list)
     poll_error: str | None = None
+    next_tick: datetime | None = None  # when something is next due to be sent
 
 
 def run_once(app: App, now: datetime) -> CycleReport:
@@ -53,7 +54,7 @@ def run_once(app: App, now: datetime) -> CycleReport:
             record_poll_ok(app.store, now)
     finally:
         app.source.close()
-    queued = queue_due(app, now)
+    tick = queue_due(app, now)
     checkpoint("after-queue")
     delivered = deliver_due(app.store, app.sender, now)
-    return CycleReport(ingested, queued, delivered, poll_error)
+    return CycleReport(ingested, tick.drafts, delivered, poll_error, tick.next_at)

@@ -55,7 +55,7 @@ def check_health(app: App, now: datetime, look_in_mailbox: bool = True) -> Healt
             f"{config.service.health_poll_intervals} poll intervals ago: is the service running?"
         )
 
-    mails = app.store.mails()
+    mails = app.store.unsent_mails()
     failed = [
         m
         for m in mails

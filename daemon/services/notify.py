@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.policy
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import cast
 
 from daemon.adapters.spreadsheet_write import consolidation_bytes
@@ -67,23 +66,12 @@ def ledger_entries(mails: tuple[MailRecord, ...] | list[MailRecord]) -> list[Led
 class _Drafter:
     """Renders the mails of one campaign from one consistent reading of the state."""
 
-    def __init__(
-        self,
-        app: App,
-        campaign: Campaign,
-        now: datetime,
-        messages: list[MessageRecord] | None = None,
-    ) -> None:
+    def __init__(self, app: App, campaign: Campaign, now: datetime) -> None:
         self.app, self.config, self.campaign, self.now = app, app.config, campaign, now
         self.status: CampaignStatus = campaign_status(app.config, app.store, campaign, now)
         self.plan = campaign_plan(app.config, campaign)
-        every = app.store.messages() if messages is None else messages
-        self.messages = {m.key: m for m in every if m.campaign_id == campaign.id}
-
-    @cached_property
-    def submissions(self) -> dict[str, Submission]:
-        """Every submission of the campaign by message, read only when an ack is written."""
-        return {s.key: s for s in self.app.store.submissions(self.campaign.id)}
+        # Only the messages still to be answered: the rest are settled by the ledger.
+        self.messages = {m.key: m for m in app.store.unanswered(campaign.id)}
 
     def due(self) -> list[PlannedMail]:
         units = self.config.campaign_units(self.campaign)
@@ -107,6 +95,11 @@ class _Drafter:
             self.now,
         )
 
+    def next_tick(self) -> datetime | None:
+        """The earliest time after `now` at which this campaign has something to send."""
+        ledger = ledger_entries(self.status.mails)
+        return reconcile.next_tick(self.plan, self.status.units, ledger, self.now)
+
     def draft(self, planned: PlannedMail) -> Draft:
         config, campaign, status = self.config, self.campaign, self.status
         in_reply_to = None
@@ -115,7 +108,10 @@ class _Drafter:
         unit = config.unit(planned.unit_id) if planned.unit_id else None
         if planned.kind in ("ack", "rejection"):
             assert unit is not None and planned.message_key is not None
-            message = self.messages[planned.message_key]
+            message = self.messages.get(planned.message_key) or self.app.store.message(
+                planned.message_key
+            )
+            assert message is not None, "an answer is planned for a stored message"
             to = _reply_to(message, unit.emails)
             in_reply_to = message.message_id
             if planned.kind == "ack":
@@ -177,7 +173,9 @@ class _Drafter:
         return Draft(record, wire, rendered.text, rendered.html, cc)
 
     def _submission(self, message: MessageRecord) -> Submission:
-        return self.submissions[message.key]
+        submission = self.app.store.submission(message.key)
+        assert submission is not None, "an accepted message always made a submission"
+        return submission
 
 
 def _reply_to(message: MessageRecord, unit_emails: tuple[str, ...]) -> tuple[str, ...]:
@@ -187,19 +185,34 @@ def _reply_to(message: MessageRecord, unit_emails: tuple[str, ...]) -> tuple[str
     return unit_emails
 
 
-def drafts_due(app: App, now: datetime) -> list[Draft]:
+@dataclass(frozen=True)
+class Tick:
+    """What one tick of the reconciler found: the mails due now, and when to ask again."""
+
+    drafts: list[Draft]
+    next_at: datetime | None
+
+
+def drafts_due(app: App, now: datetime) -> Tick:
     """Every mail due by `now` that the ledger does not hold, rendered."""
     drafts: list[Draft] = []
-    messages = app.store.messages()  # read once for every campaign
+    times: list[datetime] = []
     for campaign in app.config.campaigns:
-        drafter = _Drafter(app, campaign, now, messages)
+        drafter = _Drafter(app, campaign, now)
         drafts.extend(drafter.draft(p) for p in drafter.due())
-    return drafts
+        # Mails queued now are all due by `now`, so the state read before they
+        # are queued gives the same next tick as a fresh reading after.
+        at = drafter.next_tick()
+        if at is not None:
+            times.append(at)
+    return Tick(drafts, min(times, default=None))
 
 
-def queue_due(app: App, now: datetime) -> list[Draft]:
-    """Render and store every mail now due; returns those newly added to the ledger."""
-    return [d for d in drafts_due(app, now) if app.store.plan_mail(d.mail, d.content)]
+def queue_due(app: App, now: datetime) -> Tick:
+    """Render and store every mail now due; the drafts are those newly added to the ledger."""
+    tick = drafts_due(app, now)
+    queued = [d for d in tick.drafts if app.store.plan_mail(d.mail, d.content)]
+    return Tick(queued, tick.next_at)
 
 
 def queue_upstream(
@@ -227,7 +240,9 @@ def preview(app: App, campaign: Campaign, kind: str, unit_id: str | None, now: d
     if kind in ("ack", "rejection"):
         wanted = "accepted" if kind == "ack" else "needs_review"
         candidates = [
-            m for m in drafter.messages.values() if m.unit_id == unit_id and m.outcome == wanted
+            m
+            for m in app.store.messages(wanted)
+            if m.campaign_id == campaign.id and m.unit_id == unit_id
         ]
         if not candidates:
             what = "report" if kind == "ack" else "unreadable report"
@@ -242,15 +257,3 @@ def preview(app: App, campaign: Campaign, kind: str, unit_id: str | None, now: d
         message_key=message_key,
     )
     return drafter.draft(planned)
-
-
-def next_tick(app: App, now: datetime) -> datetime | None:
-    """The earliest time after `now` at which some campaign has something to send."""
-    times = []
-    for campaign in app.config.campaigns:
-        status = campaign_status(app.config, app.store, campaign, now)
-        plan = campaign_plan(app.config, campaign)
-        at = reconcile.next_tick(plan, status.units, ledger_entries(status.mails), now)
-        if at is not None:
-            times.append(at)
-    return min(times, default=None)

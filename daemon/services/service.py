@@ -18,7 +18,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from daemon.bootstrap import App
 from daemon.errors import AnupalanError
 from daemon.services.cycle import run_once
-from daemon.services.notify import next_tick
 
 log = structlog.get_logger("anupalan.service")
 
@@ -60,7 +59,7 @@ def run_forever(app: App, stop: threading.Event) -> None:
                 queued=len(report.queued),
                 delivered=sum(d.outcome == "sent" for d in report.delivered),
             )
-            upcoming = next_tick(app, now)
+            upcoming = report.next_tick
         except AnupalanError as exc:
             # The mailbox or the disk may recover by the next poll; keep running.
             log.error("cycle_failed", error=str(exc))

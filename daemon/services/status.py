@@ -17,7 +17,7 @@ from daemon.core.compliance import (
     totals,
     unit_compliance,
 )
-from daemon.core.models import Submission
+from daemon.core.models import SubmissionSummary
 from daemon.services.health import PollHealth, poll_health
 
 
@@ -33,8 +33,8 @@ class CampaignStatus:
     needs_review: tuple[MessageRecord, ...]
     upstream_sent_at: datetime | None
     upstream_due_at: datetime
-    current: dict[str, Submission]
-    mails: tuple[MailRecord, ...]
+    current: dict[str, SubmissionSummary]
+    mails: tuple[MailRecord, ...]  # the ledger, less the answers already sent
     health: PollHealth
 
     def unit(self, unit_id: str) -> UnitCompliance:
@@ -49,9 +49,9 @@ def campaign_status(
     config: Config, store: SqlStore, campaign: Campaign, now: datetime
 ) -> CampaignStatus:
     tz = config.zone.tzinfo
-    current = current_submissions(store.submissions(campaign.id))
+    current = current_submissions(store.current_summaries(campaign.id))
     units = unit_compliance(config.campaign_units(campaign), current)
-    mails = tuple(store.mails(campaign.id))
+    mails = tuple(store.ledger(campaign.id))
     sent = [m for m in mails if m.state == "sent"]
     reminders = Counter(
         m.unit_id for m in sent if m.kind in ("reminder", "escalation") and m.unit_id

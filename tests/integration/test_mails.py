@@ -111,7 +111,9 @@ def test_a_zone_can_override_a_template_and_check_config_catches_its_mistakes(
     assert check_templates(config) == []
     app = build_app(config)
     try:
-        [reminder, *_] = [d for d in drafts_due(app, at(23, 11)) if d.mail.kind == "reminder"]
+        [reminder, *_] = [
+            d for d in drafts_due(app, at(23, 11)).drafts if d.mail.kind == "reminder"
+        ]
         assert reminder.mail.subject == "Gentle reminder to Chennai North"
         assert reminder.text == "Please send it, Chennai North.\n"
     finally:
@@ -247,7 +249,7 @@ def test_a_dry_run_records_and_sends_nothing(zone: Zone, app: App) -> None:
     )
     run_once(app, at(21, 16))
     counts = app.store.table_counts()
-    drafts = drafts_due(app, at(29, 11))
+    drafts = drafts_due(app, at(29, 11)).drafts
     assert sorted(d.mail.kind for d in drafts) == [
         "digest",
         "reminder",

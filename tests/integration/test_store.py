@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from daemon.adapters.migrations import LATEST
-from daemon.adapters.store_sql import AttachmentRecord, MessageRecord, SqlStore
+from daemon.adapters.store_sql import AttachmentRecord, MailRecord, MessageRecord, SqlStore
+from daemon.core.compliance import current_submissions, summarise
 from daemon.core.models import OfficerRow, Problem, Submission
 from daemon.errors import StorageError
 
@@ -99,6 +101,42 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> Non
     assert SqlStore.open_sqlite(path).schema_version() == LATEST
 
 
+def test_submissions_stored_before_version_4_get_their_counts(tmp_path: Path) -> None:
+    path = tmp_path / "anupalan.db"
+    old = SqlStore.open_sqlite(path, migrate=False)
+    old.migrate(target=3)
+    old.close()
+    # what a version-3 anupalan wrote: one officer twice (same code), one by e-mail only,
+    # one not completed, and two problems
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO submissions VALUES ('<m1@example.gov.in>', 'c1', 'chennai-north',"
+            " '2023-04-21T09:30:00+00:00', '2023-04-21T09:30:00+00:00')"
+        )
+        raw.execute(
+            "INSERT INTO submissions VALUES ('<m2@example.gov.in>', 'c1', 'salem',"
+            " '2023-04-21T09:30:00+00:00', '2023-04-21T09:30:00+00:00')"
+        )
+        raw.executemany(
+            "INSERT INTO officer_rows (message_key, seq, employee_code, name, designation, email,"
+            " completed, file_name, sheet, row_number) VALUES (?, ?, ?, ?, ?, ?, ?, 'F.xlsx',"
+            " 'Sheet1', ?)",
+            [
+                ("<m1@example.gov.in>", 0, "40101", "A. Kumar", "Inspector", None, 1, 5),
+                ("<m1@example.gov.in>", 1, " 40101 ", "A Kumar", "Inspector", None, 1, 6),
+                ("<m1@example.gov.in>", 2, None, "B. Devi", "Clerk", "bd@example.gov.in", 1, 7),
+                ("<m1@example.gov.in>", 3, "40104", "C. Rao", "Inspector", None, 0, 8),
+            ],
+        )
+        raw.executemany(
+            "INSERT INTO row_problems (message_key, seq, message) VALUES (?, ?, ?)",
+            [("<m1@example.gov.in>", 0, "bad mobile"), ("<m1@example.gov.in>", 1, "bad mail")],
+        )
+    store = SqlStore.open_sqlite(path)
+    counts = {s.unit_id: (s.completed, s.problems) for s in store.current_summaries("c1")}
+    assert counts == {"chennai-north": (2, 2), "salem": (0, 0)}
+
+
 def test_a_database_newer_than_the_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "anupalan.db"
     SqlStore.open_sqlite(path).close()
@@ -116,6 +154,16 @@ def test_a_submission_round_trips_with_its_rows_problems_and_files(tmp_path: Pat
     store.record_message(message(), [attachment], submission(), item=("maildir:x", "k1"))
     [loaded] = store.submissions("c1")
     assert loaded == submission()
+    assert store.submission("<m1@example.gov.in>") == submission()
+    assert store.submission("<other@example.gov.in>") is None
+    [summary] = store.current_summaries("c1")
+    # three rows, the second not completed; one problem
+    assert (summary.key, summary.unit_id, summary.sent_at) == (
+        "<m1@example.gov.in>",
+        "chennai-north",
+        T0,
+    )
+    assert (summary.completed, summary.problems) == (2, 1)
     assert store.attachments("<m1@example.gov.in>") == [attachment]
     assert store.seen_items("maildir:x") == {"k1"}
     assert store.message("<m1@example.gov.in>") == message()
@@ -146,3 +194,119 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(StorageError):
         store.record_message(message(), [], dup, item=("maildir:x", "k1"))
     assert set(store.table_counts().values()) == {0}
+
+
+def test_each_units_current_summary_is_the_submission_current_submissions_picks(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore.open_sqlite(tmp_path / "a.db")
+    chance = random.Random(20230430)
+    base = datetime(2023, 4, 21, 9, 30, tzinfo=UTC)
+    # Close times on purpose: equal sending times, a microsecond apart, other time zones.
+    moments = [base + timedelta(microseconds=m) for m in (0, 1, 500_000)] + [
+        base.astimezone(timezone(timedelta(hours=5, minutes=30))) + timedelta(seconds=1),
+        base - timedelta(days=1),
+    ]
+    for n in range(120):
+        unit = f"unit-{chance.randrange(8)}"
+        sub = Submission(
+            key=f"<m{chance.randrange(10**6)}-{n}@example.gov.in>",
+            unit_id=unit,
+            campaign_id="c1",
+            sent_at=chance.choice(moments),
+            received_at=chance.choice(moments),
+            files=(),
+            rows=submission(rows=chance.randrange(4)).rows,
+            problems=(),
+        )
+        store.record_message(
+            MessageRecord(**{**message(sub.key).__dict__, "unit_id": unit}), submission=sub
+        )
+    everything = [summarise(s) for s in store.submissions("c1")]
+    expected = current_submissions(everything)
+    assert {s.unit_id: s for s in store.current_summaries("c1")} == expected
+    assert len(expected) == 8
+
+
+def answer(kind: str, message_key: str, state: str = "sent") -> MailRecord:
+    return MailRecord(
+        key=f"{kind}:{message_key}",
+        campaign_id="c1",
+        kind=kind,
+        unit_id="chennai-north",
+        step=None,
+        message_id=f"<{kind}.{message_key.strip('<>')}>",
+        state=state,
+        planned_at=T0,
+        sent_at=None,
+        attempts=0,
+        last_error=None,
+        message_key=message_key,
+    )
+
+
+def test_a_tick_reads_only_messages_without_their_answer(tmp_path: Path) -> None:
+    store = SqlStore.open_sqlite(tmp_path / "a.db")
+    for key, outcome, review in [
+        ("<acked@example.gov.in>", "accepted", None),
+        ("<new@example.gov.in>", "accepted", None),
+        ("<rejected@example.gov.in>", "needs_review", "unreadable"),
+        ("<unreadable@example.gov.in>", "needs_review", "unreadable"),
+        # held with a rejection, then assigned by an administrator: its ack is still owed
+        ("<assigned@example.gov.in>", "accepted", None),
+    ]:
+        store.record_message(
+            MessageRecord(**{**message(key).__dict__, "outcome": outcome, "review": review})
+        )
+    store.record_message(
+        MessageRecord(
+            **{
+                **message("<stranger@example.gov.in>").__dict__,
+                "outcome": "needs_review",
+                "unit_id": None,
+            }
+        )
+    )
+    for kind, key in [
+        ("ack", "<acked@example.gov.in>"),
+        ("rejection", "<rejected@example.gov.in>"),
+        ("rejection", "<assigned@example.gov.in>"),
+    ]:
+        store.plan_mail(answer(kind, key), b"")
+    assert [m.key for m in store.unanswered("c1")] == [
+        "<assigned@example.gov.in>",
+        "<new@example.gov.in>",
+        "<unreadable@example.gov.in>",
+    ]
+    # the ledger a tick reads keeps answers until they are sent, and everything else
+    store.plan_mail(answer("reminder", "<x>"), b"")
+    store.mark_sent("ack:<acked@example.gov.in>", T0)
+    store.mark_failed("rejection:<rejected@example.gov.in>", "mailbox full")
+    assert {m.key for m in store.ledger("c1")} == {
+        "rejection:<rejected@example.gov.in>",
+        "rejection:<assigned@example.gov.in>",
+        "reminder:<x>",
+    }
+    assert {m.key for m in store.unsent_mails()} == {m.key for m in store.ledger("c1")}
+
+
+def test_answers_planned_before_version_3_are_found_by_their_message(tmp_path: Path) -> None:
+    path = tmp_path / "anupalan.db"
+    old = SqlStore.open_sqlite(path, migrate=False)
+    old.migrate(target=2)
+    old.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO messages (key, sha256, archive_path, subject, received_at, outcome,"
+            " unit_id, campaign_id) VALUES ('<m1@example.gov.in>', 'ab', '/a.eml', 'Report',"
+            " '2023-04-21T09:30:00+00:00', 'accepted', 'chennai-north', 'c1')"
+        )
+        raw.execute(
+            "INSERT INTO mails (key, campaign_id, kind, unit_id, message_id, state, planned_at)"
+            " VALUES ('ack:<m1@example.gov.in>', 'c1', 'ack', 'chennai-north', '<a1>', 'sent',"
+            " '2023-04-21T09:31:00+00:00')"
+        )
+    store = SqlStore.open_sqlite(path)
+    assert store.unanswered("c1") == []
+    [ack] = store.mails("c1")
+    assert ack.message_key == "<m1@example.gov.in>"

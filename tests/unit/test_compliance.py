@@ -11,6 +11,7 @@ from daemon.core.compliance import (
     completed_officers,
     current_submissions,
     percent,
+    summarise,
     totals,
     unit_compliance,
 )
@@ -101,8 +102,8 @@ def test_unit_compliance_and_totals() -> None:
     ]
     current = current_submissions(
         [
-            sub("m1", "north", T0, [row(str(i)) for i in range(7)], problems=2),
-            sub("m2", "south", T0 + timedelta(hours=1), [row(str(i)) for i in range(8)]),
+            summarise(sub("m1", "north", T0, [row(str(i)) for i in range(7)], problems=2)),
+            summarise(sub("m2", "south", T0 + timedelta(hours=1), [row(str(i)) for i in range(8)])),
         ]
     )
     result = unit_compliance(units, current)

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.core.compliance import current_submissions, unit_compliance
-from daemon.core.models import OfficerRow, Submission
+from daemon.core.compliance import current_submissions, summarise, unit_compliance
+from daemon.core.models import OfficerRow, Submission, SubmissionSummary
 from daemon.core.reconcile import (
     CampaignPlan,
     LedgerEntry,
@@ -60,12 +60,12 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2023, month, day, hour, minute, tzinfo=IST)
 
 
-def report(key: str, unit: str, when: datetime, officers: int) -> Submission:
+def report(key: str, unit: str, when: datetime, officers: int) -> SubmissionSummary:
     rows = tuple(
         OfficerRow(f"{unit}-{i}", f"Officer {i}", "Inspector", None, None, True, "Sheet1", 4 + i)
         for i in range(officers)
     )
-    return Submission(key, unit, "et", when, when, ("Format.xlsx",), rows, ())
+    return summarise(Submission(key, unit, "et", when, when, ("Format.xlsx",), rows, ()))
 
 
 # North reports in full early; South reports half, then all after escalation; Salem never.
