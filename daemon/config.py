@@ -485,6 +485,9 @@ class Service(BaseModel):
     poll_interval: int = Field(default=300, ge=10)
     # `health` fails when the mailbox has not been read for this many poll intervals.
     health_poll_intervals: int = Field(default=3, ge=1)
+    # Worker processes that read the replies when a poll finds many (None: one per core;
+    # 1: every reply is read in the service's own process).
+    readers: int | None = Field(default=None, ge=1, le=64)
     http: HttpListener = Field(default_factory=HttpListener)
 
 

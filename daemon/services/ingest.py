@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 
 import structlog
 
@@ -26,9 +31,13 @@ from daemon.core.mime import Attachment, MailMessage, parse_message
 from daemon.core.models import ParsedReport, Problem, ReportFormat, Submission
 from daemon.core.report_mapper import map_report
 from daemon.errors import MailboxError, StorageError
-from daemon.ports import MailSource
+from daemon.ports import IncomingMessage, MailSource
+from daemon.services.outbox import checkpoint
+from daemon.services.readers import Readers, cores
 
 log = structlog.get_logger("anupalan.ingest")
+
+Archived = tuple[str, Path]  # where the archive keeps a message: its SHA-256 and its file
 
 
 @dataclass(frozen=True)
@@ -61,30 +70,74 @@ class IngestResult:
     problems: int = 0
 
 
+PARALLEL_AFTER = 20
+"""A poll reads its first messages itself; when more are waiting (the morning of a
+deadline, a first run over a full mailbox) the rest are read by worker processes."""
+
+
 def ingest_new(
     config: Config, source: MailSource, store: SqlStore, archive: Archive, now: datetime
 ) -> list[IngestResult]:
-    """Ingest every message of the mailbox not ingested before."""
+    """Ingest every message of the mailbox not ingested before, in the mailbox's order."""
     results = recheck_held(config, store, archive, now)
     seen = store.seen_items(source.identity)
-    for incoming in source.new_messages(seen, store.sync_state(source.identity)):
-        item = (source.identity, incoming.item)
+    readers: Readers[tuple[MailMessage, Verdict]] | None = None
+    workers = config.service.readers or cores()
+    may_fan_out = workers > 1
+    # Messages being read by a worker, oldest first, already archived.
+    reading: deque[tuple[IncomingMessage, Archived, Future[tuple[MailMessage, Verdict]]]] = deque()
+
+    def settle(incoming: IncomingMessage, ingest: Callable[[], IngestResult]) -> None:
+        nonlocal may_fan_out
         try:
-            results.append(ingest_raw(config, store, archive, incoming.raw, now, item=item))
+            result = ingest()
         except StorageError:
             raise  # the disk or the database: every message would fail alike
         except Exception as exc:
             # One message that cannot be ingested must not hold up the others. It is
             # not remembered as seen, so it is tried again at every poll, and reported.
+            if isinstance(exc, BrokenProcessPool):
+                may_fan_out = False  # a worker died; read the rest of this poll here
             log.exception("ingest_failed", item=incoming.item)
             results.append(IngestResult(incoming.item, "failed", None, "", reason=repr(exc)))
-            continue
+            return
+        results.append(result)
         try:
             source.processed(incoming.item)
         except MailboxError as exc:
             # The message is stored; only the flag or move is missing. It is not worth
             # stopping the poll for, and the next poll's errors, if any, are reported.
             log.warning("mark_processed_failed", item=incoming.item, error=str(exc))
+
+    def finish_oldest() -> None:
+        incoming, archived, future = reading.popleft()
+        item = (source.identity, incoming.item)
+        settle(incoming, lambda: _store_read(store, future.result(), archived, now, item))
+
+    try:
+        for count, incoming in enumerate(
+            source.new_messages(seen, store.sync_state(source.identity))
+        ):
+            item = (source.identity, incoming.item)
+            if readers is not None and not may_fan_out:
+                readers.close()
+                readers = None
+            if readers is None and may_fan_out and count >= PARALLEL_AFTER:
+                readers = Readers(config, read_message, workers)
+            if readers is None:
+                settle(
+                    incoming, partial(ingest_raw, config, store, archive, incoming.raw, now, item)
+                )
+                continue
+            archived = archive.store(incoming.raw)  # archived before it is read, as ever
+            reading.append((incoming, archived, readers.read(incoming.raw)))
+            if len(reading) > 4 * readers.workers:
+                finish_oldest()
+        while reading:
+            finish_oldest()
+    finally:
+        if readers is not None:
+            readers.close()
     return results
 
 
@@ -103,15 +156,52 @@ def ingest_raw(
     `assign_to` attributes the message to a unit on an administrator's word;
     `again` evaluates a stored message anew (both replace the earlier verdict).
     """
-    sha256, path = archive.store(raw)
+    archived = archive.store(raw)
     mail = parse_message(raw)
     if not again and assign_to is None and store.has_message(mail.key):
-        if item is not None:
-            store.record_item(item[0], item[1], mail.key, now)
-        result = IngestResult(mail.key, "duplicate", mail.from_address, mail.subject)
-        _log(result)
-        return result
-    verdict = evaluate(config, mail, assign_to)
+        return _duplicate(store, mail, now, item)
+    return _store(store, mail, evaluate(config, mail, assign_to), archived, now, item)
+
+
+def read_message(config: Config, raw: bytes) -> tuple[MailMessage, Verdict]:
+    """What a worker does with a new message: parse it and decide on it (nothing is stored)."""
+    checkpoint("reading")
+    mail = parse_message(raw)
+    return mail, evaluate(config, mail)
+
+
+def _store_read(
+    store: SqlStore,
+    read: tuple[MailMessage, Verdict],
+    archived: Archived,
+    now: datetime,
+    item: tuple[str, str],
+) -> IngestResult:
+    mail, verdict = read
+    if store.has_message(mail.key):
+        return _duplicate(store, mail, now, item)
+    return _store(store, mail, verdict, archived, now, item)
+
+
+def _duplicate(
+    store: SqlStore, mail: MailMessage, now: datetime, item: tuple[str, str] | None
+) -> IngestResult:
+    if item is not None:
+        store.record_item(item[0], item[1], mail.key, now)
+    result = IngestResult(mail.key, "duplicate", mail.from_address, mail.subject)
+    _log(result)
+    return result
+
+
+def _store(
+    store: SqlStore,
+    mail: MailMessage,
+    verdict: Verdict,
+    archived: Archived,
+    now: datetime,
+    item: tuple[str, str] | None,
+) -> IngestResult:
+    sha256, path = archived
     record = MessageRecord(
         key=mail.key,
         sha256=sha256,

@@ -1,0 +1,99 @@
+"""A worker process that dies while reading replies loses none of them.
+
+`anupalan once` over a Maildir of many replies, with two reader processes that
+stop at the "reading" checkpoint and are killed there (as the kernel's
+out-of-memory killer would). The replies they held are reported as not
+ingested and left unseen; the rest of the poll is read in the process itself;
+the next poll stores what was missed. Every reply ends up stored exactly once
+and acknowledged exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import ZONE_CONFIG
+from service_process import WAIT, anupalan, command
+
+from daemon.adapters.store_sql import SqlStore
+from daemon.services.ingest import PARALLEL_AFTER
+from daemon.testing import make_maildir, officers, reply_message, report_xlsx
+
+SUBJECT = "Report reg Level-1 Course on Emerging Technologies"
+NOW = "2023-04-22T10:00:00+05:30"
+REPLIES = PARALLEL_AFTER + 15
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # the fields after the command name, which is in parentheses and may hold spaces
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_replies_held_by_a_killed_reader_are_stored_at_the_next_poll(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(ZONE_CONFIG + "service: {readers: 2}\n", encoding="utf-8")
+    make_maildir(
+        tmp_path / "mailbox",
+        (
+            reply_message(
+                "ccu-chennai-north@example.gov.in",
+                SUBJECT,
+                [("Format.xlsx", report_xlsx(officers(4, first_code=40101 + 10 * n)))],
+                message_id=f"<r{n}@example.gov.in>",
+            )
+            for n in range(REPLIES)
+        ),
+    )
+    once = subprocess.Popen(
+        command("--config", config, "once", "--now", NOW),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ANUPALAN_TEST_PAUSE_AT": "reading"},
+    )
+    try:
+        assert once.stderr is not None
+        for line in once.stderr:
+            if "paused at reading" in line:
+                break
+        # The workers are forked by the fork server, a child of the command.
+        deadline = time.monotonic() + WAIT
+        while not (workers := [w for c in children(once.pid) for w in children(c)]):
+            assert time.monotonic() < deadline, "no reader process appeared"
+            time.sleep(0.05)
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        out, err = once.communicate(timeout=120)
+    finally:
+        once.kill()
+    assert once.returncode == 1, out + err
+    assert "could not be ingested" in err
+
+    store = SqlStore.open_sqlite(tmp_path / "var" / "anupalan.db")
+    try:
+        missed = REPLIES - store.table_counts()["messages"]
+        # the readers held at least one reply; the first ones and the rest were read here
+        assert 0 < missed < REPLIES - PARALLEL_AFTER
+        again = anupalan("--config", config, "once", "--now", NOW)
+        assert again.returncode == 0, again.stderr
+        assert f"ingested {missed} message(s): {missed} accepted" in again.stdout
+        counts = store.table_counts()
+        assert (counts["messages"], counts["submissions"]) == (REPLIES, REPLIES)
+        acks = [m.message_key for m in store.mails() if m.kind == "ack"]
+        assert sorted(acks) == sorted(f"<r{n}@example.gov.in>" for n in range(REPLIES))
+    finally:
+        store.close()
+    assert len(list((tmp_path / "outbox").glob("ack-*.eml"))) == REPLIES

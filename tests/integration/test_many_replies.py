@@ -1,0 +1,104 @@
+"""A poll that finds many replies reads them in worker processes, with the same outcome.
+
+The same Maildir is ingested twice, each time into a zone of its own: once with
+`service.readers: 1` (every reply read in the process itself) and once with two
+worker processes. Everything stored, every result and its order must agree.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ZONE_CONFIG, at
+
+from daemon.bootstrap import build_app
+from daemon.config import load_config
+from daemon.services import ingest
+from daemon.services.cycle import run_once
+from daemon.testing import make_maildir, officers, reply_message, report_xlsx
+
+OWN_DIGEST = "<0f3a.anupalan@example.gov.in>"  # a digest of ours, landed in the mailbox
+SUBJECT = "Report reg Level-1 Course on Emerging Technologies"
+UNITS = ("chennai-north", "chennai-south", "coimbatore", "coimbatore-audit")
+SENDERS = {
+    "chennai-north": "ccu-chennai-north@example.gov.in",
+    "chennai-south": "ccu-chennai-south@example.gov.in",
+    "coimbatore": "ccu-coimbatore@example.gov.in",
+    "coimbatore-audit": "ccu-cbe-audit@example.gov.in",
+}
+
+
+def replies() -> list[bytes]:
+    """Reports from every unit, corrections, a stranger, a PDF, our own mail and a repeat."""
+    out = []
+    for n in range(ingest.PARALLEL_AFTER + 24):
+        unit = UNITS[n % len(UNITS)]
+        rows = officers(3 + n % 5, first_code=40101 + 100 * n)
+        out.append(
+            reply_message(
+                SENDERS[unit],
+                SUBJECT,
+                [("Format.xlsx", report_xlsx(rows))],
+                date=at(21, 9 + n % 10),
+                message_id=f"<r{n}@example.gov.in>",
+            )
+        )
+    stranger = [("a.xlsx", report_xlsx(officers(2)))]
+    out.insert(25, reply_message("someone@gmail.example.com", SUBJECT, stranger))
+    out.insert(30, reply_message(SENDERS["coimbatore"], SUBJECT, [("scan.pdf", b"%PDF-1.4")]))
+    own = reply_message("compliance-cell@example.gov.in", SUBJECT, message_id=OWN_DIGEST)
+    out.insert(33, own)
+    out.append(out[27])  # the same message delivered twice
+    return out
+
+
+def zone(root: Path, readers: int, mailbox: Path) -> Path:
+    root.mkdir()
+    shutil.copytree(mailbox, root / "mailbox")
+    config = root / "config.yaml"
+    config.write_text(ZONE_CONFIG + f"service: {{readers: {readers}}}\n", encoding="utf-8")
+    return config
+
+
+class CountedReaders(ingest.Readers):  # type: ignore[type-arg]
+    """The real worker pool, counting the messages handed to it."""
+
+    handed = 0
+
+    def read(self, raw: bytes) -> Any:
+        CountedReaders.handed += 1
+        return super().read(raw)
+
+
+def test_many_replies_read_by_workers_are_stored_as_if_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "Readers", CountedReaders)
+    mailbox = make_maildir(tmp_path / "delivered", replies())
+    outcomes = {}
+    stored = {}
+    for readers in (1, 2):
+        app = build_app(load_config(zone(tmp_path / f"readers-{readers}", readers, mailbox)))
+        try:
+            cycle = run_once(app, at(22))
+            outcomes[readers] = [
+                (r.key, r.outcome, r.unit_id, r.rows, r.problems, r.reason) for r in cycle.ingested
+            ]
+            stored[readers] = (
+                app.store.table_counts(),
+                [m.__dict__ | {"archive_path": None} for m in app.store.messages()],
+                app.store.submissions("emerging-tech-l1"),
+                [(m.kind, m.unit_id, m.message_key, m.recipients) for m in app.store.mails()],
+            )
+            assert run_once(app, at(22)).ingested == []  # each stored once, and remembered
+        finally:
+            app.close()
+    assert len(outcomes[2]) == len(replies())
+    # the first messages of the poll are read in the process, the rest by the workers
+    assert CountedReaders.handed == len(replies()) - ingest.PARALLEL_AFTER
+    assert {o[1] for o in outcomes[2]} == {"accepted", "needs_review", "ignored", "duplicate"}
+    assert outcomes[2] == outcomes[1]
+    assert stored[2] == stored[1]
