@@ -40,7 +40,27 @@ def _cell(ws: Any, value: object, font: Font | None = None) -> WriteOnlyCell:
     return cell
 
 
-def _row(ws: Any, values: Iterable[object], font: Font | None = None) -> list[WriteOnlyCell]:
+# Text openpyxl would not store as plain text ("=..." a formula, "#N/A" an error),
+# or that Excel reads as a formula once the cell is edited ("+", "-", "@").
+_NOT_PLAIN = ("=", "#", "+", "-", "@")
+
+
+def _value(ws: Any, value: object) -> object:
+    """What to append for one value of an unstyled row: the value itself where openpyxl
+    writes it as `_cell` would (anything but text, and text that openpyxl stores as
+    text and that holds nothing to remove), else `_cell`'s cell. A cell object costs
+    more to build and to write than its value, and a consolidated workbook may have
+    a hundred thousand rows."""
+    if isinstance(value, str) and (
+        value.startswith(_NOT_PLAIN) or ILLEGAL_CHARACTERS_RE.search(value)
+    ):
+        return _cell(ws, value)
+    return value
+
+
+def _row(ws: Any, values: Iterable[object], font: Font | None = None) -> list[object]:
+    if font is None:
+        return [_value(ws, v) for v in values]
     return [_cell(ws, v, font) for v in values]
 
 

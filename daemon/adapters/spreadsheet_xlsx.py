@@ -270,6 +270,12 @@ def _hidden_columns(ws: Any, width: int) -> Iterator[int]:
 # --------------------------------------------------------------------------- streaming
 
 _CHUNK = 64 * 1024
+# The parser is fed a little at a time. Every element parsed from one feed stays
+# alive until the loop reads it, and 64 KB of a sheet makes thousands: the young
+# collections they outlive move them to the oldest generation, and they set off
+# full collections, each over every row read so far. Fed 64 KB at a time, a
+# 100,000-row sheet took twice as long to read.
+_FEED = 4 * 1024
 _MAX_PROLOG = 1024 * 1024
 _ROOT_START = re.compile(rb"<[^?!]")
 _UTF8_DECLARATION = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["'](utf-?8|us-ascii)["']""", re.I)
@@ -309,9 +315,10 @@ def _iterparse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
         yield from openpyxl_iterparse(_Prefixed(head, source))
         return
     parser: Any = ElementTree.XMLPullParser(events=("end",))
-    parser.feed(head)
-    yield from parser.read_events()
-    while chunk := source.read(_CHUNK):
+    for start in range(0, len(head), _FEED):
+        parser.feed(head[start : start + _FEED])
+        yield from parser.read_events()
+    while chunk := source.read(_FEED):
         parser.feed(chunk)
         yield from parser.read_events()
     parser.close()

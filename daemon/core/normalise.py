@@ -66,6 +66,8 @@ def cell_text(value: object) -> str | None:
     """
     if value is None:
         return None
+    if type(value) is str and _is_collapsed(value):
+        return value or None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
@@ -89,6 +91,8 @@ def employee_code(value: object) -> str | None:
     "Nil" or "-" count as empty, so that officers without a code are
     reported as missing one rather than as sharing the code "NA".
     """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # digits are never a placeholder, and have no ".0" to lose
     text = cell_text(value)
     if text is None or _is_placeholder(text):
         return None
@@ -235,19 +239,27 @@ def email(value: object) -> EmailResult:
     if text is None or _is_placeholder(text):
         return EmailResult(None, None)
     text = text.lower()
-    for pattern, replacement in _EMAIL_OBFUSCATION:
-        text = pattern.sub(replacement, text)
-    bracketed = _EMAIL_IN_BRACKETS.findall(text)
-    if len(bracketed) == 1:  # "R. Selvam <r.selvam@example.gov.in>"
-        text = bracketed[0]
+    # Each step below runs only where the characters it looks for are in the text;
+    # in most addresses they are not, and a large report has thousands of addresses.
+    if "[" in text or "(" in text:
+        for pattern, replacement in _EMAIL_OBFUSCATION:
+            text = pattern.sub(replacement, text)
+    if "<" in text:
+        bracketed = _EMAIL_IN_BRACKETS.findall(text)
+        if len(bracketed) == 1:  # "R. Selvam <r.selvam@example.gov.in>"
+            text = bracketed[0]
     candidates = [_clean_address(text)]
-    parts = [p for p in _EMAIL_ALTERNATIVES.split(text) if p]
-    if sum("@" in p for p in parts) > 1:
-        candidates = [_clean_address(p) for p in parts if "@" in p]
+    if text.count("@") > 1:
+        parts = [p for p in _EMAIL_ALTERNATIVES.split(text) if p]
+        if sum("@" in p for p in parts) > 1:
+            candidates = [_clean_address(p) for p in parts if "@" in p]
     valid = [candidate for candidate in candidates if _EMAIL.match(candidate)]
     if not valid:
         return EmailResult(None, EMAIL_MESSAGE)
-    return EmailResult(next((a for a in valid if is_government_email(a)), valid[0]), None)
+    for address in valid:
+        if is_government_email(address):
+            return EmailResult(address, None)
+    return EmailResult(valid[0], None)
 
 
 def _clean_address(text: str) -> str:
@@ -259,12 +271,13 @@ def _clean_address(text: str) -> str:
 
 
 _GOVERNMENT_DOMAINS = ("gov.in", "nic.in")
+_GOVERNMENT_SUBDOMAINS = tuple("." + domain for domain in _GOVERNMENT_DOMAINS)
 
 
 def is_government_email(address: str) -> bool:
     """Whether the address is on gov.in or nic.in or a subdomain of either."""
     domain = address.rpartition("@")[2].strip().lower().rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in _GOVERNMENT_DOMAINS)
+    return domain in _GOVERNMENT_DOMAINS or domain.endswith(_GOVERNMENT_SUBDOMAINS)
 
 
 _COMPLETED = frozenset(
@@ -442,6 +455,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 def _collapse(text: str) -> str:
     return " ".join(_CONTROL.sub("", text.translate(_INVISIBLE)).split())
+
+
+def _is_collapsed(text: str) -> bool:
+    """Whether `_collapse` would give the text back unchanged; cheaper than collapsing it.
+
+    Most cells are such plain text. A printable text holds no control or invisible
+    character, and no white space but the plain space (`str.isprintable` is False
+    for every character `_collapse` drops or `str.split` splits on); it is collapsed
+    when no space leads, trails or follows another.
+    """
+    return (
+        text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
 
 
 def _is_placeholder(text: str) -> bool:

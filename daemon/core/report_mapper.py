@@ -92,7 +92,6 @@ class HeaderHit:
     quality: int
 
 
-_MATCHES_KEPT = 4096
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
 
 
@@ -116,34 +115,37 @@ class HeaderLookup:
             if rest:
                 phrases.setdefault(first, []).append((key, field_name))
         self._phrases = phrases  # by first word, longest first
-        # Every row below the header is checked for the header printed again, so
-        # the same cell texts (designations, places) come back row after row.
-        self._seen: dict[str, HeaderHit | None] = {}
+        self._first_words = frozenset(key.partition(" ")[0] for key in exact)
 
     def match(self, value: object) -> HeaderHit | None:
         """The column a header cell names, or None; only text cells name columns."""
         if not isinstance(value, str):
             return None
-        seen = self._seen
-        if value in seen:
-            return seen[value]
-        hit = self._match_text(value)
-        if len(seen) >= _MATCHES_KEPT:
-            seen.clear()
-        seen[value] = hit
-        return hit
+        return self.match_normalised(value, normalise.normalise_header(value))
 
-    def _match_text(self, value: str) -> HeaderHit | None:
-        key = normalise.normalise_header(value)
+    def match_normalised(self, value: str, key: str) -> HeaderHit | None:
+        """As `match`, for a text cell whose `normalise.normalise_header` is `key`.
+
+        Every row below the header is tested for the header printed again; the
+        row's normalised texts are worked out once, for this and the other tests.
+        """
         if not key:
             return None
         if key in self._exact:
             return HeaderHit(self._exact[key], EXACT)
+        has_notes = "(" in value or "[" in value
+        if not has_notes and value.isascii() and key.partition(" ")[0] not in self._first_words:
+            # Below, only text that begins with the first word of one of the format's
+            # headers names a column. Without brackets (removing a note may take the
+            # first word with it) and in ASCII (where lower-casing a part of the text
+            # agrees with lower-casing the whole), that is the cell's first word.
+            # Most cells of officer rows are told apart here.
+            return None
         # Without brackets there are no notes to remove.
-        bare = normalise.header_without_notes(value) if "(" in value or "[" in value else key
+        bare = normalise.header_without_notes(value) if has_notes else key
         if bare in self._exact:
             return HeaderHit(self._exact[bare], WITHOUT_NOTES)
-        for text in dict.fromkeys((key, bare)):
+        for text in (key,) if bare == key else (key, bare):
             for phrase, field_name in self._phrases.get(text.partition(" ")[0], ()):
                 if text.startswith(phrase + " "):
                     return HeaderHit(field_name, LOOSE)
@@ -342,21 +344,40 @@ def _is_header(match: HeaderMatch, required: set[Field]) -> bool:
 
 @dataclass(frozen=True)
 class SeenRow:
-    """A row below the header as a person sees it: hidden columns blank, each cell as text."""
+    """A row below the header as a person sees it: hidden columns blank, each cell as text.
+
+    What several tests of a row read is worked out once, when the row is seen:
+    a large report has a hundred thousand rows, and each is tested six ways.
+    """
 
     raw: RawRow
     texts: tuple[str | None, ...]
     """Each cell as `normalise.cell_text` writes it; None when empty."""
+    written: tuple[str, ...]
+    """The non-empty cells, left to right."""
+    printed: tuple[str, ...]
+    """Each text cell as `normalise.normalise_header` reduces it, to compare with the header;
+    "" for a cell that is not text."""
+    has_code_or_address: bool
+    """Whether a cell holds an e-mail address or a long number (a code, a mobile number),
+    which only officers' rows do."""
 
     @classmethod
     def of(cls, row: RawRow, hidden_columns: frozenset[int]) -> SeenRow:
         raw = _without_hidden_columns(row, hidden_columns)
-        return cls(raw, tuple(normalise.cell_text(value) for value in raw.cells))
-
-    @property
-    def written(self) -> list[str]:
-        """The non-empty cells, left to right."""
-        return [text for text in self.texts if text is not None]
+        texts: list[str | None] = []
+        written: list[str] = []
+        printed: list[str] = []
+        has_code_or_address = False
+        for value in raw.cells:
+            text = normalise.cell_text(value)
+            texts.append(text)
+            if text is not None:
+                written.append(text)
+                if not has_code_or_address:
+                    has_code_or_address = "@" in text or bool(_LONG_NUMBER.search(text))
+            printed.append(normalise.normalise_header(value) if isinstance(value, str) else "")
+        return cls(raw, tuple(texts), tuple(written), tuple(printed), has_code_or_address)
 
     def text(self, match: HeaderMatch, field_name: Field) -> str | None:
         index = match.positions.get(field_name)
@@ -378,31 +399,39 @@ def _is_blank(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
 
 def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """The header printed again lower down, as when tables are pasted one under another."""
-    repeated = [
-        field_name
-        for field_name in match.positions
-        if (hit := lookup.match(match.cell(row.raw, field_name))) is not None
-        and hit.field == field_name
-    ]
-    if len(repeated) >= MIN_HEADER_MATCHES:
+    cells, printed_row = row.raw.cells, row.printed
+    repeated = 0
+    for field_name, index in match.positions.items():
+        value = cells[index] if index < len(cells) else None
+        if isinstance(value, str):
+            hit = lookup.match_normalised(value, printed_row[index])
+            repeated += hit is not None and hit.field == field_name
+    if repeated >= MIN_HEADER_MATCHES:
         return True
     # The upper row of a two-row header names few columns itself ("Officer details").
-    written = _printed(row.raw)
-    filled = [index for index, text in enumerate(written) if text]
+    filled = [index for index, text in enumerate(printed_row) if text]
+    if len(filled) < MIN_HEADER_MATCHES:
+        return False
     for printed in match.printed:
-        same = [i for i in filled if i < len(printed) and printed[i] == written[i]]
-        if len(same) >= MIN_HEADER_MATCHES and len(same) == len(filled):
-            return True
+        for index in filled:
+            if index >= len(printed) or printed[index] != printed_row[index]:
+                break
+        else:
+            return True  # every cell filled is the header's
     return False
 
 
 def _is_column_numbering(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """The "1 | 2 | 3 | 4 | 5 | 6" row many government formats print under the header."""
-    written = [text.strip("()") for text in row.written]
-    if len(written) < 3 or not all(_is_small_number(text) for text in written):
+    if len(row.written) < 3:
         return False
-    first = int(written[0])
-    return [int(text) for text in written] == list(range(first, first + len(written)))
+    numbers = []
+    for text in row.written:
+        text = text.strip("()")
+        if not _is_small_number(text):
+            return False
+        numbers.append(int(text))
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _is_small_number(text: str) -> bool:
@@ -416,13 +445,12 @@ _TOTAL = re.compile(
 
 def _is_total(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """A total or count row: "Total", "Grand Total", "Total: 45", "No. of officers 45"."""
-    texts = row.written
-    if any("@" in text or _LONG_NUMBER.search(text) for text in texts):
+    if row.has_code_or_address:
         return False  # an e-mail address or a mobile number: an officer
     name = row.text(match, "name")
     if name is not None and not _is_total_text(name) and not _is_small_number(name):
         return False  # an officer whose remarks happen to begin with "Total"
-    return any(_is_total_text(text) for text in texts)
+    return any(_is_total_text(text) for text in row.written)
 
 
 def _is_total_text(text: str) -> bool:
@@ -432,7 +460,7 @@ def _is_total_text(text: str) -> bool:
 def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
     """A heading inside the table, such as "Division II" merged across the row."""
     texts = row.written
-    if not texts or any("@" in t or _LONG_NUMBER.search(t) for t in texts):
+    if not texts or row.has_code_or_address:
         return False
     distinct = {normalise.normalise_header(text) for text in texts}
     if len(distinct) != 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import unicodedata
 
 import pytest
@@ -13,6 +14,8 @@ from daemon.core.normalise import (
     DateResult,
     EmailResult,
     MobileResult,
+    _collapse,
+    _is_collapsed,
     cell_text,
     certificate,
     completion_date,
@@ -423,7 +426,7 @@ def test_email_of_any_text_is_idempotent(text: str) -> None:
 
 @given(n=st.integers(min_value=-(2**53), max_value=2**53))
 def test_employee_code_of_a_whole_number_is_its_digits(n: int) -> None:
-    assert employee_code(n) == str(n) == employee_code(float(n))
+    assert employee_code(n) == str(n) == employee_code(float(n)) == employee_code(str(n))
 
 
 @given(n=st.integers(min_value=10**15, max_value=10**300))
@@ -551,6 +554,24 @@ def test_cell_text_drops_control_characters_and_collapses_white_space(text: str)
         if ch not in "\u200b\ufeff\u00ad" and (ch.isspace() or unicodedata.category(ch) != "Cc")
     )
     assert cell_text(text) == (" ".join(kept.split()) or None)
+
+
+def test_collapsing_keeps_every_printable_character() -> None:
+    # cell_text returns printable, single-spaced text as it is, without collapsing it
+    # (`_is_collapsed`): that is right only if collapsing keeps every such character.
+    printable = (chr(code) for code in range(sys.maxunicode + 1) if chr(code).isprintable())
+    assert [c for c in printable if _collapse(f"a{c}b") != f"a{c}b"] == []
+
+
+# Letters, spaces, and the characters collapsing drops or splits on.
+_SPACES_AND_INVISIBLES = st.text(alphabet="aÉ \xa0\u3000\u2028\t\n\x00\x1f\x85\u200b\ufeff\xad")
+
+
+@given(text=st.one_of(st.text(), _SPACES_AND_INVISIBLES))
+def test_cell_text_of_plain_text_is_collapsing_it(text: str) -> None:
+    if _is_collapsed(text):
+        assert _collapse(text) == text
+    assert cell_text(text) == (_collapse(text) or None)
 
 
 cell_values = st.one_of(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.core.models import (
@@ -1285,3 +1285,52 @@ def test_columns_in_any_order_with_extra_columns_give_the_same_officer(
         ),
     )
     assert report.problems == ()
+
+
+class _EveryWord(frozenset[str]):
+    """Holds every word: a lookup given it as the first words of its headers tries each
+    way of naming a column on every cell, as if its shortcut for data cells did not exist."""
+
+    def __contains__(self, word: object) -> bool:
+        return True
+
+
+_HEADER_WORDS = sorted(
+    {word for _, text in _ALL_HEADERS for word in normalise_header(text).split()}
+)
+_PIECES = st.one_of(
+    st.sampled_from(_HEADER_WORDS),
+    st.sampled_from([text for _, text in _ALL_HEADERS]),
+    st.sampled_from([" ", "  ", "/", " & ", " and ", "or ", "(", ")", "[", "]", ".", "-", "_"]),
+    st.sampled_from(["(in capitals)", "[x]", "R.", "Selvam", "40123", "@", "ΟΔΟΣ", "İ", "\n"]),
+    st.text(max_size=4),
+)
+
+
+_AROUND_A_HEADER = st.tuples(
+    st.sampled_from(["", "(in capitals) ", "[x]", "1. ", "(a)", "Officer's ", "İ "]),
+    st.sampled_from([text for _, text in _ALL_HEADERS]),
+    st.sampled_from(["", " (note)", " / Phone", " and Designation", " of the officer", " ΟΔΟΣ"]),
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(
+    text=st.one_of(
+        st.lists(_PIECES, max_size=7).map("".join), _AROUND_A_HEADER, st.text(max_size=30)
+    ),
+    fmt=st.sampled_from([UNIT, ZONAL]),
+)
+def test_telling_data_cells_apart_by_their_first_word_changes_no_match(
+    text: str, fmt: ReportFormat
+) -> None:
+    without_shortcut = HeaderLookup(fmt)
+    without_shortcut._first_words = _EveryWord()
+    assert HeaderLookup(fmt).match(text) == without_shortcut.match(text)
+
+
+def test_a_header_lower_cased_differently_in_part_and_whole_is_still_found() -> None:
+    # "Σ" is lower-cased "ς" at the end of a word and "σ" within one, so the text
+    # before "and" lower-cases to the header "οδος" while the whole begins "οδοσ".
+    greek = ReportFormat("greek", "", (Column("name", "ΟΔΟΣ"), Column("email", "Email")))
+    assert HeaderLookup(greek).match("ΟΔΟΣ.and more") == HeaderHit("name", LOOSE)
