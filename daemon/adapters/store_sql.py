@@ -64,6 +64,16 @@ class AttachmentRecord:
 
 
 @dataclass(frozen=True)
+class NewMessage:
+    """A message to store with all it yielded, and the mailbox item it was read from."""
+
+    message: MessageRecord
+    attachments: Sequence[AttachmentRecord] = ()
+    submission: Submission | None = None
+    item: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class MailRecord:
     """One entry of the ledger of planned mails."""
 
@@ -260,44 +270,27 @@ class SqlStore:
             for table in ("officer_rows", "row_problems", "attachments", "submissions", "messages"):
                 column = "key" if table == "messages" else "message_key"
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE {column} = :k"), key)
-            conn.execute(
-                sa.text(
-                    "INSERT INTO messages (key, sha256, archive_path, message_id, from_address,"
-                    " subject, sent_at, received_at, unit_id, campaign_id, outcome, reason,"
-                    " suggested_unit, attribution, review) VALUES (:key, :sha256, :archive_path,"
-                    " :message_id, :from_address, :subject, :sent_at, :received_at, :unit_id,"
-                    " :campaign_id, :outcome, :reason, :suggested_unit, :attribution, :review)"
-                ),
-                {
-                    **message.__dict__,
-                    "sent_at": _iso(message.sent_at),
-                    "received_at": _iso(message.received_at),
-                },
-            )
-            if attachments:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO attachments (message_key, seq, file_name, sha256, readable,"
-                        " reason, sheets_used) VALUES (:k, :seq, :file_name, :sha256, :readable,"
-                        " :reason, :sheets_used)"
-                    ),
-                    [
-                        {
-                            "k": message.key,
-                            "seq": seq,
-                            "file_name": a.file_name,
-                            "sha256": a.sha256,
-                            "readable": int(a.readable),
-                            "reason": a.reason,
-                            "sheets_used": json.dumps(list(a.sheets_used)),
-                        }
-                        for seq, a in enumerate(attachments)
-                    ],
-                )
-            if submission is not None:
-                _insert_submission(conn, submission)
-            if item is not None:
-                _insert_item(conn, item[0], item[1], message.key, message.received_at)
+            _insert_message(conn, NewMessage(message, attachments, submission, item))
+
+    def record_new_messages(self, entries: Sequence[NewMessage]) -> list[bool]:
+        """Store each message not stored before, all in one transaction; True for each stored.
+
+        A message stored before (the same mail read twice) keeps its verdict;
+        only the mailbox item it was read from is remembered.
+        """
+        stored = []
+        with self._tx() as conn:
+            for entry in entries:
+                message = entry.message
+                known = conn.execute(
+                    sa.text("SELECT 1 FROM messages WHERE key = :k"), {"k": message.key}
+                ).first()
+                if known is None:
+                    _insert_message(conn, entry)
+                elif entry.item is not None:
+                    _insert_item(conn, *entry.item, message.key, message.received_at)
+                stored.append(known is None)
+        return stored
 
     # -- queries --------------------------------------------------------------
 
@@ -380,20 +373,27 @@ class SqlStore:
         """Every submission stored for a campaign, with its rows and problems."""
         return self._submissions("s.campaign_id = :c", {"c": campaign_id})
 
-    def submission(self, key: str) -> Submission | None:
-        """The submission a message made, with its rows and problems, if it made one."""
-        found = self._submissions("s.message_key = :k", {"k": key})
-        return found[0] if found else None
+    def submissions_of(self, keys: Sequence[str]) -> dict[str, Submission]:
+        """The submissions the given messages made, by message key, with rows and problems."""
+        found: dict[str, Submission] = {}
+        for start in range(0, len(keys), 500):  # within every database's limit on parameters
+            chunk = {"k": list(keys[start : start + 500])}
+            found.update((s.key, s) for s in self._submissions("s.message_key IN :k", chunk))
+        return found
 
-    def _submissions(self, where: str, params: dict[str, str]) -> list[Submission]:
+    def _submissions(self, where: str, params: dict[str, Any]) -> list[Submission]:
+        def query(sql: str) -> sa.TextClause:
+            text = sa.text(sql)
+            return text.bindparams(sa.bindparam("k", expanding=True)) if ":k" in where else text
+
         with self._tx() as conn:
             subs = conn.execute(
-                sa.text(f"SELECT * FROM submissions s WHERE {where} ORDER BY s.message_key"),
+                query(f"SELECT * FROM submissions s WHERE {where} ORDER BY s.message_key"),
                 params,
             ).all()
             rows: dict[str, list[OfficerRow]] = {}
             for r in conn.execute(
-                sa.text(
+                query(
                     "SELECT o.* FROM officer_rows o JOIN submissions s"
                     f" ON s.message_key = o.message_key WHERE {where}"
                     " ORDER BY o.message_key, o.seq"
@@ -415,7 +415,7 @@ class SqlStore:
                 )
             problems: dict[str, list[Problem]] = {}
             for p in conn.execute(
-                sa.text(
+                query(
                     "SELECT p.* FROM row_problems p JOIN submissions s"
                     f" ON s.message_key = p.message_key WHERE {where}"
                     " ORDER BY p.message_key, p.seq"
@@ -434,7 +434,7 @@ class SqlStore:
                 )
             files: dict[str, list[str]] = {}
             for a in conn.execute(
-                sa.text(
+                query(
                     "SELECT a.message_key, a.file_name FROM attachments a JOIN submissions s"
                     f" ON s.message_key = a.message_key WHERE {where} AND a.readable = 1"
                     " ORDER BY a.message_key, a.seq"
@@ -496,33 +496,12 @@ class SqlStore:
 
     def plan_mail(self, mail: MailRecord, content: bytes) -> bool:
         """Put a rendered mail in the ledger unless its key is there; True if it was added."""
+        return self.plan_mails([(mail, content)])[0]
+
+    def plan_mails(self, mails: Sequence[tuple[MailRecord, bytes]]) -> list[bool]:
+        """`plan_mail` for each, in one transaction."""
         with self._tx() as conn:
-            inserted = conn.execute(
-                sa.text(
-                    "INSERT INTO mails (key, campaign_id, kind, unit_id, step, message_id, state,"
-                    " planned_at, attempts, message_key, subject, sender, recipients, content)"
-                    " VALUES (:key, :campaign_id, :kind, :unit_id, :step, :message_id, 'planned',"
-                    " :planned_at, 0, :message_key, :subject, :sender, :recipients, :content)"
-                    " ON CONFLICT (key) DO NOTHING"
-                ),
-                {
-                    "key": mail.key,
-                    "campaign_id": mail.campaign_id,
-                    "kind": mail.kind,
-                    "unit_id": mail.unit_id,
-                    "step": mail.step,
-                    "message_id": mail.message_id,
-                    "planned_at": _iso(mail.planned_at),
-                    "message_key": mail.message_key,
-                    "subject": mail.subject,
-                    "sender": mail.sender,
-                    "recipients": json.dumps(list(mail.recipients)),
-                    # Rendered mail is 7-bit ASCII (MIME encodes the rest), so TEXT holds it
-                    # on every database.
-                    "content": content.decode("ascii"),
-                },
-            )
-            return bool(inserted.rowcount)
+            return [_plan_mail(conn, mail, content) for mail, content in mails]
 
     def deliverable(self, now: datetime) -> list[MailRecord]:
         """Planned mails whose next attempt is due, oldest first."""
@@ -615,6 +594,77 @@ def _insert_item(conn: Connection, mailbox: str, item: str, key: str, now: datet
         ),
         {"m": mailbox, "i": item, "k": key, "t": _iso(now)},
     )
+
+
+def _plan_mail(conn: Connection, mail: MailRecord, content: bytes) -> bool:
+    inserted = conn.execute(
+        sa.text(
+            "INSERT INTO mails (key, campaign_id, kind, unit_id, step, message_id, state,"
+            " planned_at, attempts, message_key, subject, sender, recipients, content)"
+            " VALUES (:key, :campaign_id, :kind, :unit_id, :step, :message_id, 'planned',"
+            " :planned_at, 0, :message_key, :subject, :sender, :recipients, :content)"
+            " ON CONFLICT (key) DO NOTHING"
+        ),
+        {
+            "key": mail.key,
+            "campaign_id": mail.campaign_id,
+            "kind": mail.kind,
+            "unit_id": mail.unit_id,
+            "step": mail.step,
+            "message_id": mail.message_id,
+            "planned_at": _iso(mail.planned_at),
+            "message_key": mail.message_key,
+            "subject": mail.subject,
+            "sender": mail.sender,
+            "recipients": json.dumps(list(mail.recipients)),
+            # Rendered mail is 7-bit ASCII (MIME encodes the rest), so TEXT holds it
+            # on every database.
+            "content": content.decode("ascii"),
+        },
+    )
+    return bool(inserted.rowcount)
+
+
+def _insert_message(conn: Connection, entry: NewMessage) -> None:
+    message = entry.message
+    conn.execute(
+        sa.text(
+            "INSERT INTO messages (key, sha256, archive_path, message_id, from_address,"
+            " subject, sent_at, received_at, unit_id, campaign_id, outcome, reason,"
+            " suggested_unit, attribution, review) VALUES (:key, :sha256, :archive_path,"
+            " :message_id, :from_address, :subject, :sent_at, :received_at, :unit_id,"
+            " :campaign_id, :outcome, :reason, :suggested_unit, :attribution, :review)"
+        ),
+        {
+            **message.__dict__,
+            "sent_at": _iso(message.sent_at),
+            "received_at": _iso(message.received_at),
+        },
+    )
+    if entry.attachments:
+        conn.execute(
+            sa.text(
+                "INSERT INTO attachments (message_key, seq, file_name, sha256, readable,"
+                " reason, sheets_used) VALUES (:k, :seq, :file_name, :sha256, :readable,"
+                " :reason, :sheets_used)"
+            ),
+            [
+                {
+                    "k": message.key,
+                    "seq": seq,
+                    "file_name": a.file_name,
+                    "sha256": a.sha256,
+                    "readable": int(a.readable),
+                    "reason": a.reason,
+                    "sheets_used": json.dumps(list(a.sheets_used)),
+                }
+                for seq, a in enumerate(entry.attachments)
+            ],
+        )
+    if entry.submission is not None:
+        _insert_submission(conn, entry.submission)
+    if entry.item is not None:
+        _insert_item(conn, entry.item[0], entry.item[1], message.key, message.received_at)
 
 
 def _insert_submission(conn: Connection, sub: Submission) -> None:

@@ -36,8 +36,19 @@ def run_once(app: App, now: datetime) -> CycleReport:
     digest and `status`.
     """
     poll_error = None
+    queued: list[Draft] = []
+    delivered: list[Delivery] = []
+
+    def answer() -> datetime | None:
+        """Queue and send what is due: during a long poll, the replies stored so far."""
+        tick = queue_due(app, now)
+        queued.extend(tick.drafts)
+        checkpoint("after-queue")
+        delivered.extend(deliver_due(app.store, app.sender, now))
+        return tick.next_at
+
     try:
-        ingested = ingest_new(app.config, app.source, app.store, app.archive, now)
+        ingested = ingest_new(app.config, app.source, app.store, app.archive, now, answer)
     except (MailboxError, StorageError) as exc:
         poll_error = str(exc)
         ingested = []
@@ -54,7 +65,5 @@ def run_once(app: App, now: datetime) -> CycleReport:
             record_poll_ok(app.store, now)
     finally:
         app.source.close()
-    tick = queue_due(app, now)
-    checkpoint("after-queue")
-    delivered = deliver_due(app.store, app.sender, now)
-    return CycleReport(ingested, tick.drafts, delivered, poll_error, tick.next_at)
+    next_tick = answer()
+    return CycleReport(ingested, queued, delivered, poll_error, next_tick)

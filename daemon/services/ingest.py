@@ -16,14 +16,13 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 import structlog
 
 from daemon.adapters.archive import Archive
 from daemon.adapters.spreadsheets import parse_attachment
-from daemon.adapters.store_sql import AttachmentRecord, MessageRecord, SqlStore
+from daemon.adapters.store_sql import AttachmentRecord, MessageRecord, NewMessage, SqlStore
 from daemon.config import Campaign, Config
 from daemon.core.html_table import tables_in_html
 from daemon.core.identify import campaigns_by_keywords, suggest_unit, unit_by_sender
@@ -74,71 +73,158 @@ PARALLEL_AFTER = 20
 """A poll reads its first messages itself; when more are waiting (the morning of a
 deadline, a first run over a full mailbox) the rest are read by worker processes."""
 
+STORE_AT_ONCE = 50  # messages read by workers are stored this many to a transaction at most
+
+ANSWER_EVERY = 200
+"""A long poll lets the replies stored so far be answered after this many, while the
+workers read on."""
+
+READ_AHEAD = (2 * ANSWER_EVERY, 64 * 1024 * 1024)
+"""At most this many messages, and bytes of them, are handed to the workers ahead of
+being stored."""
+
 
 def ingest_new(
-    config: Config, source: MailSource, store: SqlStore, archive: Archive, now: datetime
+    config: Config,
+    source: MailSource,
+    store: SqlStore,
+    archive: Archive,
+    now: datetime,
+    answer: Callable[[], object] | None = None,
 ) -> list[IngestResult]:
-    """Ingest every message of the mailbox not ingested before, in the mailbox's order."""
-    results = recheck_held(config, store, archive, now)
-    seen = store.seen_items(source.identity)
-    readers: Readers[tuple[MailMessage, Verdict]] | None = None
-    workers = config.service.readers or cores()
-    may_fan_out = workers > 1
-    # Messages being read by a worker, oldest first, already archived.
-    reading: deque[tuple[IncomingMessage, Archived, Future[tuple[MailMessage, Verdict]]]] = deque()
+    """Ingest every message of the mailbox not ingested before, in the mailbox's order.
 
-    def settle(incoming: IncomingMessage, ingest: Callable[[], IngestResult]) -> None:
-        nonlocal may_fan_out
+    `answer` is called after every ANSWER_EVERY messages stored.
+    """
+    poll = _Poll(config, source, store, archive, now, answer)
+    poll.results.extend(recheck_held(config, store, archive, now))
+    try:
+        for count, incoming in enumerate(
+            source.new_messages(store.seen_items(poll.identity), store.sync_state(poll.identity))
+        ):
+            if count < PARALLEL_AFTER or not poll.fan_out():
+                poll.ingest_here(incoming)
+            else:
+                poll.hand_out(incoming)
+        poll.store_all_read()
+    finally:
+        poll.close()
+    return poll.results
+
+
+ReadMessage = tuple[Archived, MailMessage, Verdict]  # what a worker gives back
+
+
+class _Poll:
+    """One pass over the new messages: read here, or by workers and stored in batches."""
+
+    def __init__(
+        self,
+        config: Config,
+        source: MailSource,
+        store: SqlStore,
+        archive: Archive,
+        now: datetime,
+        answer: Callable[[], object] | None,
+    ) -> None:
+        self.config, self.source, self.store, self.archive = config, source, store, archive
+        self.now, self.answer = now, answer
+        self.identity = source.identity
+        self.results: list[IngestResult] = []
+        self.unanswered = 0  # stored since `answer` was last called
+        self.workers = config.service.readers or cores()
+        self.readers: Readers[ReadMessage] | None = None
+        # Messages handed to a worker to archive and read, oldest first, and their size.
+        self.reading: deque[tuple[IncomingMessage, Future[ReadMessage]]] = deque()
+        self.reading_bytes = 0
+
+    def fan_out(self) -> bool:
+        """Whether workers read from here on (started on first use)."""
+        if self.readers is None and self.workers > 1:
+            self.readers = Readers(self.config, read_message, self.workers)
+        return self.readers is not None
+
+    def ingest_here(self, incoming: IncomingMessage) -> None:
+        item = (self.identity, incoming.item)
         try:
-            result = ingest()
+            result = ingest_raw(self.config, self.store, self.archive, incoming.raw, self.now, item)
         except StorageError:
             raise  # the disk or the database: every message would fail alike
         except Exception as exc:
-            # One message that cannot be ingested must not hold up the others. It is
-            # not remembered as seen, so it is tried again at every poll, and reported.
-            if isinstance(exc, BrokenProcessPool):
-                may_fan_out = False  # a worker died; read the rest of this poll here
-            log.exception("ingest_failed", item=incoming.item)
-            results.append(IngestResult(incoming.item, "failed", None, "", reason=repr(exc)))
-            return
-        results.append(result)
+            self._failed(incoming, exc)
+        else:
+            self._done(incoming, result)
+            self._answer_so_far()
+
+    def hand_out(self, incoming: IncomingMessage) -> None:
+        assert self.readers is not None
+        self.reading.append((incoming, self.readers.read(incoming.raw)))
+        self.reading_bytes += len(incoming.raw)
+        # Store what is read; wait for the workers only when far enough ahead.
+        count, size = READ_AHEAD
+        while self.reading and (
+            self.reading[0][1].done() or len(self.reading) >= count or self.reading_bytes >= size
+        ):
+            self._store_read()
+
+    def store_all_read(self) -> None:
+        while self.reading:
+            self._store_read()
+
+    def close(self) -> None:
+        if self.readers is not None:
+            self.readers.close()
+            self.readers = None
+
+    def _store_read(self) -> None:
+        """Store the oldest message read, and those after it already read, in one transaction."""
+        batch = [self.reading.popleft()]
+        while self.reading and self.reading[0][1].done() and len(batch) < STORE_AT_ONCE:
+            batch.append(self.reading.popleft())
+        ready: list[tuple[IncomingMessage, NewMessage, IngestResult]] = []
+        for incoming, future in batch:
+            self.reading_bytes -= len(incoming.raw)
+            try:
+                archived, mail, verdict = future.result()
+                item = (self.identity, incoming.item)
+                entry, result = _prepare(mail, verdict, archived, self.now, item)
+            except StorageError:
+                raise
+            except Exception as exc:
+                self._failed(incoming, exc)
+                continue
+            ready.append((incoming, entry, result))
+        stored = self.store.record_new_messages([entry for _, entry, _ in ready])
+        for (incoming, entry, result), new in zip(ready, stored, strict=True):
+            if not new:
+                result = _duplicate_result(entry.message)
+            _log(result)
+            self._done(incoming, result)
+        self._answer_so_far()
+
+    def _failed(self, incoming: IncomingMessage, exc: Exception) -> None:
+        # One message that cannot be ingested must not hold up the others. It is
+        # not remembered as seen, so it is tried again at every poll, and reported.
+        if isinstance(exc, BrokenProcessPool):
+            self.workers = 1  # a worker died: the rest of this poll is read here
+            self.close()
+        log.exception("ingest_failed", item=incoming.item, exc_info=exc)
+        self.results.append(IngestResult(incoming.item, "failed", None, "", reason=repr(exc)))
+
+    def _done(self, incoming: IncomingMessage, result: IngestResult) -> None:
+        self.results.append(result)
+        self.unanswered += 1
         try:
-            source.processed(incoming.item)
+            self.source.processed(incoming.item)
         except MailboxError as exc:
             # The message is stored; only the flag or move is missing. It is not worth
             # stopping the poll for, and the next poll's errors, if any, are reported.
             log.warning("mark_processed_failed", item=incoming.item, error=str(exc))
 
-    def finish_oldest() -> None:
-        incoming, archived, future = reading.popleft()
-        item = (source.identity, incoming.item)
-        settle(incoming, lambda: _store_read(store, future.result(), archived, now, item))
-
-    try:
-        for count, incoming in enumerate(
-            source.new_messages(seen, store.sync_state(source.identity))
-        ):
-            item = (source.identity, incoming.item)
-            if readers is not None and not may_fan_out:
-                readers.close()
-                readers = None
-            if readers is None and may_fan_out and count >= PARALLEL_AFTER:
-                readers = Readers(config, read_message, workers)
-            if readers is None:
-                settle(
-                    incoming, partial(ingest_raw, config, store, archive, incoming.raw, now, item)
-                )
-                continue
-            archived = archive.store(incoming.raw)  # archived before it is read, as ever
-            reading.append((incoming, archived, readers.read(incoming.raw)))
-            if len(reading) > 4 * readers.workers:
-                finish_oldest()
-        while reading:
-            finish_oldest()
-    finally:
-        if readers is not None:
-            readers.close()
-    return results
+    def _answer_so_far(self) -> None:
+        if self.answer is not None and self.unanswered >= ANSWER_EVERY:
+            self.unanswered = 0
+            self.answer()
 
 
 def ingest_raw(
@@ -163,24 +249,16 @@ def ingest_raw(
     return _store(store, mail, evaluate(config, mail, assign_to), archived, now, item)
 
 
-def read_message(config: Config, raw: bytes) -> tuple[MailMessage, Verdict]:
-    """What a worker does with a new message: parse it and decide on it (nothing is stored)."""
+def read_message(config: Config, raw: bytes) -> ReadMessage:
+    """What a worker does with a new message: archive it, parse it, decide on it.
+
+    The worker archives it (an fsync'd write) so that the service's own
+    process is left with only the database to write.
+    """
+    archived = Archive(config.storage.archive).store(raw)
     checkpoint("reading")
     mail = parse_message(raw)
-    return mail, evaluate(config, mail)
-
-
-def _store_read(
-    store: SqlStore,
-    read: tuple[MailMessage, Verdict],
-    archived: Archived,
-    now: datetime,
-    item: tuple[str, str],
-) -> IngestResult:
-    mail, verdict = read
-    if store.has_message(mail.key):
-        return _duplicate(store, mail, now, item)
-    return _store(store, mail, verdict, archived, now, item)
+    return archived, mail, evaluate(config, mail)
 
 
 def _duplicate(
@@ -193,6 +271,10 @@ def _duplicate(
     return result
 
 
+def _duplicate_result(message: MessageRecord) -> IngestResult:
+    return IngestResult(message.key, "duplicate", message.from_address, message.subject)
+
+
 def _store(
     store: SqlStore,
     mail: MailMessage,
@@ -201,6 +283,20 @@ def _store(
     now: datetime,
     item: tuple[str, str] | None,
 ) -> IngestResult:
+    entry, result = _prepare(mail, verdict, archived, now, item)
+    store.record_message(entry.message, entry.attachments, entry.submission, entry.item)
+    _log(result)
+    return result
+
+
+def _prepare(
+    mail: MailMessage,
+    verdict: Verdict,
+    archived: Archived,
+    now: datetime,
+    item: tuple[str, str] | None,
+) -> tuple[NewMessage, IngestResult]:
+    """What to store for a message, and what to say of it once stored."""
     sha256, path = archived
     record = MessageRecord(
         key=mail.key,
@@ -220,7 +316,6 @@ def _store(
         review=verdict.review,
     )
     submission = _submission(mail, verdict, now)
-    store.record_message(record, verdict.attachments, submission, item)
     result = IngestResult(
         key=mail.key,
         outcome=verdict.outcome,
@@ -232,8 +327,7 @@ def _store(
         rows=len(submission.rows) if submission else 0,
         problems=len(submission.problems) if submission else 0,
     )
-    _log(result)
-    return result
+    return NewMessage(record, verdict.attachments, submission, item), result
 
 
 def recheck_held(

@@ -72,6 +72,7 @@ class _Drafter:
         self.plan = campaign_plan(app.config, campaign)
         # Only the messages still to be answered: the rest are settled by the ledger.
         self.messages = {m.key: m for m in app.store.unanswered(campaign.id)}
+        self.answered: dict[str, Submission] = {}  # the submissions acks are written for
 
     def due(self) -> list[PlannedMail]:
         units = self.config.campaign_units(self.campaign)
@@ -172,10 +173,16 @@ class _Drafter:
         wire = msg.as_bytes(policy=email.policy.SMTP)
         return Draft(record, wire, rendered.text, rendered.html, cc)
 
+    def draft_all(self, planned: list[PlannedMail]) -> list[Draft]:
+        """Each planned mail rendered; the submissions acks speak of are read at once."""
+        acks = [p.message_key for p in planned if p.kind == "ack" and p.message_key]
+        self.answered.update(self.app.store.submissions_of(acks))
+        return [self.draft(p) for p in planned]
+
     def _submission(self, message: MessageRecord) -> Submission:
-        submission = self.app.store.submission(message.key)
-        assert submission is not None, "an accepted message always made a submission"
-        return submission
+        if message.key not in self.answered:
+            self.answered.update(self.app.store.submissions_of([message.key]))
+        return self.answered[message.key]
 
 
 def _reply_to(message: MessageRecord, unit_emails: tuple[str, ...]) -> tuple[str, ...]:
@@ -199,7 +206,7 @@ def drafts_due(app: App, now: datetime) -> Tick:
     times: list[datetime] = []
     for campaign in app.config.campaigns:
         drafter = _Drafter(app, campaign, now)
-        drafts.extend(drafter.draft(p) for p in drafter.due())
+        drafts.extend(drafter.draft_all(drafter.due()))
         # Mails queued now are all due by `now`, so the state read before they
         # are queued gives the same next tick as a fresh reading after.
         at = drafter.next_tick()
@@ -211,7 +218,8 @@ def drafts_due(app: App, now: datetime) -> Tick:
 def queue_due(app: App, now: datetime) -> Tick:
     """Render and store every mail now due; the drafts are those newly added to the ledger."""
     tick = drafts_due(app, now)
-    queued = [d for d in tick.drafts if app.store.plan_mail(d.mail, d.content)]
+    added = app.store.plan_mails([(d.mail, d.content) for d in tick.drafts])
+    queued = [d for d, new in zip(tick.drafts, added, strict=True) if new]
     return Tick(queued, tick.next_at)
 
 

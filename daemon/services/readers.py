@@ -1,10 +1,10 @@
 """Worker processes that read messages while the main process archives and stores them.
 
 Reading a reply (its MIME parts, its workbooks) is most of the work of ingesting
-it, and it is pure computation: the configuration and the bytes in, a verdict
-out. A poll that finds many new messages hands the reading to one worker per
-core; everything with an effect (archiving, storing, marking the message
-processed, logging) stays in the main process, in the mailbox's order.
+it, and it needs nothing but the configuration and the bytes. A poll that finds
+many new messages hands each to a worker, one per core, which archives it and
+reads it; storing it, marking it processed and logging it stay in the main
+process, in the mailbox's order.
 
 Workers are forked from a server process started fresh (the "forkserver"
 method), never from the service itself, whose scheduler and mail-watcher

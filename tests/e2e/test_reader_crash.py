@@ -3,8 +3,7 @@
 `anupalan once` over a Maildir of many replies, with two reader processes that
 stop at the "reading" checkpoint and are killed there (as the kernel's
 out-of-memory killer would). The replies they held are reported as not
-ingested and left unseen; the rest of the poll is read in the process itself;
-the next poll stores what was missed. Every reply ends up stored exactly once
+ingested and left unseen, and the next poll stores them. Every reply ends up stored exactly once
 and acknowledged exactly once.
 """
 
@@ -85,8 +84,8 @@ def test_replies_held_by_a_killed_reader_are_stored_at_the_next_poll(tmp_path: P
     store = SqlStore.open_sqlite(tmp_path / "var" / "anupalan.db")
     try:
         missed = REPLIES - store.table_counts()["messages"]
-        # the readers held at least one reply; the first ones and the rest were read here
-        assert 0 < missed < REPLIES - PARALLEL_AFTER
+        # the readers held at least one reply; the first ones were read here and stored
+        assert 0 < missed <= REPLIES - PARALLEL_AFTER
         again = anupalan("--config", config, "once", "--now", NOW)
         assert again.returncode == 0, again.stderr
         assert f"ingested {missed} message(s): {missed} accepted" in again.stdout

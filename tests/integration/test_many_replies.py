@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ZONE_CONFIG, at
+from conftest import ZONE_CONFIG, Zone, at
 
-from daemon.bootstrap import build_app
+from daemon.adapters.store_sql import SqlStore
+from daemon.bootstrap import App, build_app
 from daemon.config import load_config
+from daemon.ports import OutgoingMail
 from daemon.services import ingest
 from daemon.services.cycle import run_once
-from daemon.testing import make_maildir, officers, reply_message, report_xlsx
+from daemon.testing import FakeSender, make_maildir, officers, reply_message, report_xlsx
 
 OWN_DIGEST = "<0f3a.anupalan@example.gov.in>"  # a digest of ours, landed in the mailbox
 SUBJECT = "Report reg Level-1 Course on Emerging Technologies"
@@ -102,3 +104,41 @@ def test_many_replies_read_by_workers_are_stored_as_if_read_one_by_one(
     assert {o[1] for o in outcomes[2]} == {"accepted", "needs_review", "ignored", "duplicate"}
     assert outcomes[2] == outcomes[1]
     assert stored[2] == stored[1]
+
+
+class CountingSender(FakeSender):
+    """Records how many messages were stored when each mail went out."""
+
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__()
+        self.store, self.stored_then = store, []
+
+    def send(self, mail: OutgoingMail) -> None:
+        self.stored_then.append(self.store.table_counts()["messages"])
+        super().send(mail)
+
+
+def test_a_long_poll_answers_the_replies_stored_so_far_as_it_goes(zone: Zone, app: App) -> None:
+    total = 2 * ingest.ANSWER_EVERY + 120  # room for a batch stored past each answer
+    report = report_xlsx(officers(3))
+    zone.deliver(
+        *(
+            reply_message(
+                SENDERS[UNITS[n % len(UNITS)]],
+                SUBJECT,
+                [("Format.xlsx", report)],
+                message_id=f"<long{n}@example.gov.in>",
+            )
+            for n in range(total)
+        )
+    )
+    sender = CountingSender(app.store)
+    app.sender = sender
+    cycle = run_once(app, at(22))
+    assert len(cycle.ingested) == total
+    acks = [m for m in sender.sent if m.key.startswith("ack:")]
+    assert len(acks) == total == len({m.key for m in acks})
+    # the first acks went out while much of the mailbox was still to be stored,
+    # and more twice again: once more during the poll, once at its end
+    assert ingest.ANSWER_EVERY <= sender.stored_then[0] < total - ingest.ANSWER_EVERY
+    assert len(set(sender.stored_then)) == 3

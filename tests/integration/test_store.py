@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from daemon.adapters.migrations import LATEST
-from daemon.adapters.store_sql import AttachmentRecord, MailRecord, MessageRecord, SqlStore
+from daemon.adapters.store_sql import (
+    AttachmentRecord,
+    MailRecord,
+    MessageRecord,
+    NewMessage,
+    SqlStore,
+)
 from daemon.core.compliance import current_submissions, summarise
 from daemon.core.models import OfficerRow, Problem, Submission
 from daemon.errors import StorageError
@@ -154,8 +160,9 @@ def test_a_submission_round_trips_with_its_rows_problems_and_files(tmp_path: Pat
     store.record_message(message(), [attachment], submission(), item=("maildir:x", "k1"))
     [loaded] = store.submissions("c1")
     assert loaded == submission()
-    assert store.submission("<m1@example.gov.in>") == submission()
-    assert store.submission("<other@example.gov.in>") is None
+    assert store.submissions_of(["<m1@example.gov.in>", "<other@example.gov.in>"]) == {
+        "<m1@example.gov.in>": submission()
+    }
     [summary] = store.current_summaries("c1")
     # three rows, the second not completed; one problem
     assert (summary.key, summary.unit_id, summary.sent_at) == (
@@ -310,3 +317,44 @@ def test_answers_planned_before_version_3_are_found_by_their_message(tmp_path: P
     assert store.unanswered("c1") == []
     [ack] = store.mails("c1")
     assert ack.message_key == "<m1@example.gov.in>"
+
+
+def test_new_messages_are_stored_at_once_and_one_stored_before_keeps_its_verdict(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore.open_sqlite(tmp_path / "a.db")
+    store.record_message(message("<old@example.gov.in>"), [], submission("<old@example.gov.in>"))
+    held_again = MessageRecord(**{**message("<old@example.gov.in>").__dict__, "outcome": "ignored"})
+    stored = store.record_new_messages(
+        [
+            NewMessage(
+                message("<a@example.gov.in>"), (), submission("<a@example.gov.in>"), ("box", "1")
+            ),
+            NewMessage(held_again, (), None, ("box", "2")),
+            NewMessage(message("<b@example.gov.in>"), (), None, ("box", "3")),
+            # the same mail twice in one batch: stored once
+            NewMessage(message("<b@example.gov.in>"), (), None, ("box", "4")),
+        ]
+    )
+    assert stored == [True, False, True, False]
+    old = store.message("<old@example.gov.in>")
+    assert old is not None and old.outcome == "accepted"
+    assert store.seen_items("box") == {"1", "2", "3", "4"}
+    assert store.table_counts()["messages"] == 3
+    assert sorted(store.submissions_of(["<a@example.gov.in>", "<old@example.gov.in>"])) == [
+        "<a@example.gov.in>",
+        "<old@example.gov.in>",
+    ]
+
+
+def test_many_mails_are_planned_at_once_and_a_planned_key_is_never_planned_again(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore.open_sqlite(tmp_path / "a.db")
+    first = answer("ack", "<a@example.gov.in>", state="planned")
+    assert store.plan_mail(first, b"one") is True
+    added = store.plan_mails(
+        [(first, b"two"), (answer("ack", "<b@example.gov.in>", "planned"), b"three")]
+    )
+    assert added == [False, True]
+    assert store.mail_content(first.key) == b"one"
