@@ -162,6 +162,12 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "UPDATE mails SET message_key = substr(key, 11)"
         " WHERE kind = 'rejection' AND message_key IS NULL",
         "CREATE INDEX mails_by_message ON mails (message_key, kind)",
+        "DROP INDEX mails_by_campaign",
+        "CREATE INDEX mails_by_kind ON mails (campaign_id, kind, state)",
+        # each unit's newest submission is the last entry of its run in this index
+        "DROP INDEX submissions_by_campaign",
+        "CREATE INDEX submissions_newest ON submissions"
+        " (campaign_id, unit_id, sent_at, received_at, message_key)",
     ),
 )
 

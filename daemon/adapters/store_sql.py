@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from daemon.adapters.migrations import LATEST, MIGRATIONS
 from daemon.core.compliance import summarise
 from daemon.core.models import OfficerRow, Problem, Submission, SubmissionSummary
+from daemon.core.reconcile import Kind
 from daemon.errors import StorageError
 
 
@@ -93,6 +94,11 @@ class MailRecord:
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     next_attempt_at: datetime | None = None
+
+
+# The kinds of mail that are not the answer to a message, as SQL: the ledger of a
+# tick reads these whole.
+_NOT_ANSWERS = ", ".join(f"'{kind}'" for kind in get_args(Kind) if kind not in ("ack", "rejection"))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -355,12 +361,14 @@ class SqlStore:
         """
         with self._tx() as conn:
             found = conn.execute(
+                # One look-up in the index submissions_newest for each unit that reported.
                 sa.text(
                     "SELECT message_key, unit_id, campaign_id, sent_at, received_at, completed,"
-                    " problems FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY unit_id"
-                    " ORDER BY sent_at DESC, received_at DESC, message_key DESC) AS newest"
-                    " FROM submissions s WHERE campaign_id = :c) ranked WHERE newest = 1"
-                    " ORDER BY unit_id"
+                    " problems FROM submissions WHERE message_key IN (SELECT (SELECT"
+                    " t.message_key FROM submissions t WHERE t.campaign_id = :c"
+                    " AND t.unit_id = u.unit_id ORDER BY t.sent_at DESC, t.received_at DESC,"
+                    " t.message_key DESC LIMIT 1) FROM (SELECT DISTINCT unit_id FROM"
+                    " submissions WHERE campaign_id = :c) u) ORDER BY unit_id"
                 ),
                 {"c": campaign_id},
             )
@@ -464,9 +472,12 @@ class SqlStore:
         """
         with self._tx() as conn:
             rows = conn.execute(
+                # Two look-ups an index serves, rather than a scan of every answer sent.
                 sa.text(
                     "SELECT * FROM mails WHERE campaign_id = :c"
-                    " AND NOT (kind IN ('ack', 'rejection') AND state = 'sent')"
+                    f" AND kind IN ({_NOT_ANSWERS})"
+                    " UNION ALL SELECT * FROM mails WHERE state IN ('planned', 'failed')"
+                    " AND campaign_id = :c AND kind IN ('ack', 'rejection')"
                     " ORDER BY planned_at, key"
                 ),
                 {"c": campaign_id},
@@ -477,7 +488,10 @@ class SqlStore:
         """Planned mails not sent: waiting, being retried, or given up as failed."""
         with self._tx() as conn:
             rows = conn.execute(
-                sa.text("SELECT * FROM mails WHERE state != 'sent' ORDER BY planned_at, key")
+                sa.text(
+                    "SELECT * FROM mails WHERE state IN ('planned', 'failed')"
+                    " ORDER BY planned_at, key"
+                )
             )
             return [_mail(r._mapping) for r in rows]
 
