@@ -12,6 +12,7 @@ import email
 import email.errors
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html
 import re
@@ -47,13 +48,24 @@ class _TolerantPolicy(email.policy.EmailPolicy):
     def header_fetch_parse(self, name: str, value: str) -> Any:
         if hasattr(value, "name"):
             return value  # already parsed
-        try:
-            return super().header_fetch_parse(name, value[:MAX_HEADER_CHARS])
-        except Exception:
-            return super().header_fetch_parse(name, "")
+        return _parsed_header(name, value)
 
 
 _POLICY = _TolerantPolicy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(name: str, value: str) -> Any:
+    """A header as the default policy reads it, or empty if it cannot be read.
+
+    The parser asks for a part's Content-Type many times, and the same lines
+    recur from message to message; each is parsed once. A header object is
+    never changed once made, so one can serve every message that has the line.
+    """
+    try:
+        return email.policy.EmailPolicy.header_fetch_parse(_POLICY, name, value[:MAX_HEADER_CHARS])
+    except Exception:
+        return email.policy.EmailPolicy.header_fetch_parse(_POLICY, name, "")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daemon.core.mime import _parsed_header as parsed_header
 from daemon.core.mime import html_to_text, parse_message
 from daemon.testing import reply_message
 
@@ -107,3 +108,24 @@ def test_any_bytes_parse_without_raising(raw: bytes) -> None:
 def test_html_bodies_become_text() -> None:
     text = html_to_text("<p>Report of <b>Chennai&nbsp;North</b></p><script>x()</script><br>End")
     assert "Chennai\xa0North" in text and "x()" not in text and "End" in text
+
+
+def test_messages_read_the_same_whatever_was_read_before() -> None:
+    # Parsed header lines are shared between messages; reading one must never
+    # change what another says.
+    mails = [
+        reply_message(
+            f"ccu-unit-{n % 3}@example.gov.in",
+            f"Report {n % 2}",
+            [("Format.xlsx", b"PK" + bytes([n]))],
+            message_id=f"<m{n % 4}@example.gov.in>",
+        )
+        for n in range(12)
+    ]
+    alone = []
+    for raw in mails:
+        parsed_header.cache_clear()
+        alone.append(parse_message(raw))
+    together = [parse_message(raw) for raw in mails]
+    assert alone == together
+    assert parsed_header.cache_info().hits > 0
