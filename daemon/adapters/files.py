@@ -12,7 +12,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
     Raises OSError; callers say what it means for them.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_directory(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -23,8 +23,24 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    _sync_directory(path.parent)  # the rename itself must reach the disk
+
+
+def make_directory(directory: Path) -> None:
+    """Create `directory` and any missing parents, each new entry flushed to disk."""
+    if directory.is_dir():
+        return
+    make_directory(directory.parent)
     try:
-        os.fsync(directory)  # the rename itself must reach the disk
+        directory.mkdir()
+    except FileExistsError:
+        return  # made meanwhile by another process
+    _sync_directory(directory.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
-        os.close(directory)
+        os.close(fd)
