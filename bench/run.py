@@ -90,7 +90,7 @@ def record(
         "",
         f"Run `{command}` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
         f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores shared with other work, {elapsed:.0f} s in all.",
+        f"{os.cpu_count()} cores, {elapsed:.0f} s in all.",
         "",
         "| figure | what | anupalan | floor | ratio | target | |",
         "|---|---|---:|---:|---:|---|---|",
