@@ -63,12 +63,17 @@ class Readers(Generic[T]):
         self.workers = workers
 
     def read(self, raw: bytes) -> Future[T]:
-        """The reading of one message, to come; it fails with BrokenProcessPool if a worker died."""
+        """The reading of one message, to come.
+
+        It fails with BrokenProcessPool if a worker died, or if none could be
+        started (no processes or files left to the service, say).
+        """
         try:
             return cast("Future[T]", self._pool.submit(_read, raw))
-        except BrokenProcessPool as exc:
+        except Exception as exc:
+            broken = exc if isinstance(exc, BrokenProcessPool) else BrokenProcessPool(str(exc))
             failed: Future[T] = Future()
-            failed.set_exception(exc)
+            failed.set_exception(broken)
             return failed
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ worker processes. Everything stored, every result and its order must agree.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,38 @@ def test_a_long_poll_answers_the_replies_stored_so_far_as_it_goes(zone: Zone, ap
     # and more twice again: once more during the poll, once at its end
     assert ingest.ANSWER_EVERY <= sender.stored_then[0] < total - ingest.ANSWER_EVERY
     assert len(set(sender.stored_then)) == 3
+
+
+def test_workers_that_cannot_be_started_leave_the_reading_to_the_service(
+    zone: Zone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_fork(*args: Any, **kwargs: Any) -> Any:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", cannot_fork)
+    with zone.config_path.open("a", encoding="utf-8") as config:
+        config.write("service: {readers: 2}\n")  # workers wanted, whatever this machine has
+    app = build_app(zone.config)
+    try:
+        total = ingest.PARALLEL_AFTER + 10
+        zone.deliver(
+            *(
+                reply_message(
+                    SENDERS["chennai-north"],
+                    SUBJECT,
+                    [("Format.xlsx", report_xlsx(officers(2)))],
+                    message_id=f"<nofork{n}@example.gov.in>",
+                )
+                for n in range(total)
+            )
+        )
+        first = run_once(app, at(22))
+        outcomes = [r.outcome for r in first.ingested]
+        # the one handed to the workers fails and stays unseen; the rest are read here
+        assert outcomes.count("failed") == 1 and outcomes.count("accepted") == total - 1
+        assert "Resource temporarily unavailable" in (first.poll_error or "")
+        again = run_once(app, at(22))
+        assert [r.outcome for r in again.ingested] == ["accepted"]
+        assert app.store.table_counts()["messages"] == total
+    finally:
+        app.close()
