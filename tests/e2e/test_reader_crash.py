@@ -43,21 +43,26 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def test_replies_held_by_a_killed_reader_are_stored_at_the_next_poll(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
+def many_replies(root: Path, count: int) -> Path:
+    config = root / "config.yaml"
     config.write_text(ZONE_CONFIG + "service: {readers: 2}\n", encoding="utf-8")
     make_maildir(
-        tmp_path / "mailbox",
+        root / "mailbox",
         (
             reply_message(
                 "ccu-chennai-north@example.gov.in",
                 SUBJECT,
                 [("Format.xlsx", report_xlsx(officers(4, first_code=40101 + 10 * n)))],
-                message_id=f"<r{n}@example.gov.in>",
+                message_id=f"<k{n}@example.gov.in>",
             )
-            for n in range(REPLIES)
+            for n in range(count)
         ),
     )
+    return config
+
+
+def test_replies_held_by_a_killed_reader_are_stored_at_the_next_poll(tmp_path: Path) -> None:
+    config = many_replies(tmp_path, REPLIES)
     once = subprocess.Popen(
         command("--config", config, "once", "--now", NOW),
         stdout=subprocess.PIPE,
@@ -94,28 +99,10 @@ def test_replies_held_by_a_killed_reader_are_stored_at_the_next_poll(tmp_path: P
         counts = store.table_counts()
         assert (counts["messages"], counts["submissions"]) == (REPLIES, REPLIES)
         acks = [m.message_key for m in store.mails() if m.kind == "ack"]
-        assert sorted(acks) == sorted(f"<r{n}@example.gov.in>" for n in range(REPLIES))
+        assert sorted(acks) == sorted(f"<k{n}@example.gov.in>" for n in range(REPLIES))
     finally:
         store.close()
     assert len(list((tmp_path / "outbox").glob("ack-*.eml"))) == REPLIES
-
-
-def many_replies(root: Path, count: int) -> Path:
-    config = root / "config.yaml"
-    config.write_text(ZONE_CONFIG + "service: {readers: 2}\n", encoding="utf-8")
-    make_maildir(
-        root / "mailbox",
-        (
-            reply_message(
-                "ccu-chennai-north@example.gov.in",
-                SUBJECT,
-                [("Format.xlsx", report_xlsx(officers(4, first_code=40101 + 10 * n)))],
-                message_id=f"<k{n}@example.gov.in>",
-            )
-            for n in range(count)
-        ),
-    )
-    return config
 
 
 def stored(root: Path) -> int:
