@@ -22,6 +22,7 @@ class PollHealth:
     last_error: str | None
     last_error_at: datetime | None
     failures: int  # consecutive failed polls
+    failing_since: datetime | None = None  # the first of them
 
     @property
     def failing(self) -> bool:
@@ -36,6 +37,8 @@ def record_poll_ok(store: SqlStore, now: datetime) -> None:
 def record_poll_failure(store: SqlStore, now: datetime, error: str) -> None:
     failures = int(store.sync_value(_KEY, "poll_failures") or 0) + 1
     store.set_sync_value(_KEY, "poll_failures", str(failures))
+    if failures == 1:
+        store.set_sync_value(_KEY, "poll_failing_since", now.isoformat())
     store.set_sync_value(_KEY, "poll_error", error)
     store.set_sync_value(_KEY, "poll_error_at", now.isoformat())
 
@@ -51,4 +54,6 @@ def poll_health(store: SqlStore) -> PollHealth:
         last_error=store.sync_value(_KEY, "poll_error") if failures else None,
         last_error_at=when("poll_error_at") if failures else None,
         failures=failures,
+        # a run of failures begun before the first was recorded: its latest is what is known
+        failing_since=(when("poll_failing_since") or when("poll_error_at")) if failures else None,
     )

@@ -117,7 +117,7 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
         },
         "mailbox": {
             "last_read_at": _iso(status.health.last_ok_at, tz),
-            "failing_since": _iso(status.health.last_error_at, tz)
+            "failing_since": _iso(status.health.failing_since, tz)
             if status.health.failing
             else None,
             "error": status.health.last_error,

@@ -285,6 +285,13 @@ def test_a_mailbox_that_cannot_be_read_is_reported_and_the_rest_still_goes(
     )
     assert status["mailbox"]["failing_since"] == "2023-04-24T09:00:00+05:30"
     assert status["mailbox"]["last_read_at"] == "2023-04-21T16:00:00+05:30"
+    # still failing an hour later: failing since the first failure, not the latest
+    assert run_once(app, at(24, 10)).poll_error is not None
+    status = status_json(
+        campaign_status(app.config, app.store, app.config.campaign(), at(24, 10)),
+        app.config.zone.tzinfo,
+    )
+    assert status["mailbox"]["failing_since"] == "2023-04-24T09:00:00+05:30"
 
     for folder in ("new", "cur", "tmp"):
         (zone.root / f"moved-{folder}").rename(zone.mailbox / folder)
@@ -294,3 +301,12 @@ def test_a_mailbox_that_cannot_be_read_is_reported_and_the_rest_still_goes(
         app.config.zone.tzinfo,
     )
     assert status["mailbox"]["failing_since"] is None and status["mailbox"]["error"] is None
+    # a new run of failures starts its own count
+    for folder in ("new", "cur", "tmp"):
+        (zone.mailbox / folder).rename(zone.root / f"moved-{folder}")
+    run_once(app, at(25, 9))
+    status = status_json(
+        campaign_status(app.config, app.store, app.config.campaign(), at(25, 9)),
+        app.config.zone.tzinfo,
+    )
+    assert status["mailbox"]["failing_since"] == "2023-04-25T09:00:00+05:30"
