@@ -7,7 +7,9 @@ built by the standard library, Maildirs on disk.
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterable, Sequence
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -102,6 +104,64 @@ def report_xlsx(
                 cell.data_type = "s"  # text a unit typed stays text, even "=1+1"
     out = BytesIO()
     wb.save(out)
+    return out.getvalue()
+
+
+_INLINE_TEXT = re.compile(
+    rb'<c r="([A-Z]+\d+)"( s="\d+")? t="inlineStr"><is><t>(.*?)</t></is></c>', re.S
+)
+_SST_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def with_shared_strings(xlsx: bytes, moved: Callable[[int], bool] = lambda n: True) -> bytes:
+    """The workbook with its inline text cells moved to a shared-string table, as Excel has it.
+
+    openpyxl writes text inline; Excel keeps it in xl/sharedStrings.xml. `moved(n)`
+    says whether the n-th text cell (from 1) moves; all do unless it says otherwise.
+    """
+    strings: dict[bytes, int] = {}
+    seen = 0
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        nonlocal seen
+        seen += 1
+        if not moved(seen):
+            return match.group(0)
+        index = strings.setdefault(match.group(3), len(strings))
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match.group(1), match.group(2) or b"", index)
+
+    out = BytesIO()
+    with (
+        zipfile.ZipFile(BytesIO(xlsx)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _INLINE_TEXT.sub(shared, data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    + _SST_TYPE
+                    + b'"/></Types>',
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSst" Type="'
+                    + _SST_REL
+                    + b'" Target="sharedStrings.xml"/></Relationships>',
+                )
+            target.writestr(info.filename, data)
+        table = b"".join(b"<si><t>%s</t></si>" % text for text in strings)
+        target.writestr(
+            "xl/sharedStrings.xml",
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+            b' count="%d" uniqueCount="%d">%s</sst>' % (len(strings), len(strings), table),
+        )
     return out.getvalue()
 
 

@@ -35,6 +35,7 @@ from daemon.adapters.spreadsheet_xlsx import (
 )
 from daemon.core.models import RawWorkbook
 from daemon.errors import UnreadableFile
+from daemon.testing import with_shared_strings
 
 # Titles that differ only in case or by a trailing number: openpyxl numbers the duplicates.
 TITLES = ["Data", "data", "DATA", "Data1", "Sheet", "Sheet1", "Summary", "Div I", "Div I1"]
@@ -121,61 +122,26 @@ def workbooks(draw: st.DrawFn) -> bytes:
     return _as_excel_writes(out.getvalue(), titles, shared)
 
 
-_INLINE = re.compile(
-    rb'<c r="([A-Z]+\d+)"( s="\d+")? t="inlineStr"><is><t>(.*?)</t></is></c>', re.S
-)
 _SHEET_NAME = re.compile(rb'(<sheet [^>]*?name=")[^"]*(")')
+
+# Which text cells Excel would keep in its shared-string table: none, every other, all.
+_SHARED: dict[str, Callable[[int], bool]] = {
+    "none": lambda n: False,
+    "some": lambda n: n % 2 == 0,
+    "all": lambda n: True,
+}
 
 
 def _as_excel_writes(data: bytes, titles: list[str], shared: str) -> bytes:
     """The workbook with its sheets given `titles` (duplicates and all) and text cells moved,
     none, some or all, to a shared-string table, as Excel keeps them."""
-    strings: dict[bytes, int] = {}
-    turn = [0]
-
-    def to_shared(match: re.Match[bytes]) -> bytes:
-        turn[0] += 1
-        if shared == "none" or (shared == "some" and turn[0] % 2):
-            return match.group(0)
-        index = strings.setdefault(match.group(3), len(strings))
-        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match.group(1), match.group(2) or b"", index)
-
     names = iter(titles)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            part = source.read(info)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                part = _INLINE.sub(to_shared, part)
-            elif info.filename == "xl/workbook.xml":
-                part = _SHEET_NAME.sub(
-                    lambda m: m.group(1) + next(names).encode() + m.group(2), part
-                )
-            elif info.filename == "[Content_Types].xml":
-                part = part.replace(
-                    b"</Types>",
-                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-                )
-            elif info.filename == "xl/_rels/workbook.xml.rels":
-                part = part.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/'
-                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-                    b"</Relationships>",
-                )
-            target.writestr(info.filename, part)
-        table = b"".join(b"<si><t>%s</t></si>" % text for text in strings)
-        target.writestr(
-            "xl/sharedStrings.xml",
-            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-            b' count="%d" uniqueCount="%d">%s</sst>' % (len(strings), len(strings), table),
-        )
-    return out.getvalue()
+
+    def retitled(part: bytes | None) -> bytes | None:
+        assert part is not None
+        return _SHEET_NAME.sub(lambda m: m.group(1) + next(names).encode() + m.group(2), part)
+
+    return with_shared_strings(_replace_part(data, "xl/workbook.xml", retitled), _SHARED[shared])
 
 
 def streamed(data: bytes) -> RawWorkbook:
