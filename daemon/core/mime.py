@@ -123,30 +123,42 @@ def parse_message(raw: bytes) -> MailMessage:
 def _headers_only(raw: bytes, sha256: str) -> MailMessage:
     try:
         msg = BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True)
-        name, address, doubt = _sender(msg)
-        return MailMessage(
-            message_id=_message_id(msg),
-            from_address=address,
-            from_name=name,
-            subject=_header(msg, "subject"),
-            date=_date(msg),
-            body_text="",
-            body_html="",
-            attachments=(),
-            forwarded=(),
-            sha256=sha256,
-            automatic=_automatic(msg),
-            sender_doubt=doubt,
-            reply_to=_reply_to(msg),
-            return_path=_return_path(msg),
-            damaged=True,
-        )
+        return _message(msg, sha256, damaged=True)
     except Exception:
         return MailMessage(None, None, "", "", None, "", "", (), (), sha256, damaged=True)
 
 
-def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
+def _message(
+    msg: Message,
+    sha256: str,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: tuple[Attachment, ...] = (),
+    forwarded: tuple[MailMessage, ...] = (),
+    damaged: bool = False,
+) -> MailMessage:
+    """What the headers of `msg` say, with the parts read from its body (if they were)."""
     name, address, doubt = _sender(msg)
+    return MailMessage(
+        message_id=_message_id(msg),
+        from_address=address,
+        from_name=name,
+        subject=_header(msg, "subject"),
+        date=_date(msg),
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        forwarded=forwarded,
+        sha256=sha256,
+        automatic=_automatic(msg),
+        sender_doubt=doubt,
+        reply_to=_reply_to(msg),
+        return_path=_return_path(msg),
+        damaged=damaged,
+    )
+
+
+def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
     attachments: list[Attachment] = []
     forwarded: list[MailMessage] = []
     plain: list[str] = []
@@ -170,22 +182,7 @@ def _from_message(msg: Message, sha256: str, depth: int) -> MailMessage:
         elif ctype == "text/html":
             html_parts.append(_text(part))
     body = "\n".join(plain) if plain else "\n".join(html_to_text(h) for h in html_parts)
-    return MailMessage(
-        message_id=_message_id(msg),
-        from_address=address,
-        from_name=name,
-        subject=_header(msg, "subject"),
-        date=_date(msg),
-        body_text=body,
-        body_html="\n".join(html_parts),
-        attachments=tuple(attachments),
-        forwarded=tuple(forwarded),
-        sha256=sha256,
-        automatic=_automatic(msg),
-        sender_doubt=doubt,
-        reply_to=_reply_to(msg),
-        return_path=_return_path(msg),
-    )
+    return _message(msg, sha256, body, "\n".join(html_parts), tuple(attachments), tuple(forwarded))
 
 
 def _forwarded(inner: Message, outer_sha256: str, index: int, depth: int) -> MailMessage:
