@@ -165,6 +165,22 @@ def with_shared_strings(xlsx: bytes, moved: Callable[[int], bool] = lambda n: Tr
     return out.getvalue()
 
 
+def ods_package(content: str, manifest: str | None = None) -> bytes:
+    """An OpenDocument spreadsheet holding `content` as content.xml (and `manifest`, if
+    given), packed as LibreOffice packs one: the mimetype first, uncompressed."""
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        if manifest is not None:
+            archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+    return out.getvalue()
+
+
 def reply_message(
     sender: str,
     subject: str,

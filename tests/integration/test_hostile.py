@@ -43,7 +43,7 @@ from daemon.services.ingest import DAMAGED_MAIL
 from daemon.services.notify import preview
 from daemon.services.report import build_report
 from daemon.services.review import assign
-from daemon.testing import officers, reply_message, report_xlsx
+from daemon.testing import ods_package, officers, reply_message, report_xlsx
 
 GROUP = "hostile input"
 SUBJECT = "Emerging Technologies Level-1 report"
@@ -364,15 +364,7 @@ def ods_report(doctype: str = "", reference: str = "") -> bytes:
         f'<table:table table:name="Sheet1">{"".join(rows)}</table:table>'
         "</office:spreadsheet></office:body></office:document-content>"
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            zipfile.ZipInfo("mimetype"),
-            "application/vnd.oasis.opendocument.spreadsheet",
-            compress_type=zipfile.ZIP_STORED,
-        )
-        archive.writestr("content.xml", content)
-    return out.getvalue()
+    return ods_package(content)
 
 
 def xml_bombs(secret: Path) -> dict[str, bytes]:

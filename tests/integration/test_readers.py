@@ -24,6 +24,7 @@ from daemon.adapters.spreadsheets import parse_attachment, read_attachment
 from daemon.core.models import OfficerRow, ParsedReport, RawWorkbook, ReadLimits
 from daemon.errors import UnreadableFile
 from daemon.formats import builtin_formats
+from daemon.testing import ods_package
 
 UNIT = builtin_formats()["unit-completion-report"]
 HEADER = ["Sl. No", "Employee Code", "Name of the Officer", "Designation", "Contact No", "Email ID"]
@@ -329,16 +330,7 @@ def ods_file(path: Path, tables: str) -> bytes:
         '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
         "</manifest:manifest>"
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            zipfile.ZipInfo("mimetype"),
-            "application/vnd.oasis.opendocument.spreadsheet",
-            compress_type=zipfile.ZIP_STORED,
-        )
-        archive.writestr("META-INF/manifest.xml", manifest)
-        archive.writestr("content.xml", content)
-    return write(path, out.getvalue())
+    return write(path, ods_package(content, manifest))
 
 
 def ods_report(path: Path) -> bytes:
