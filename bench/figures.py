@@ -83,6 +83,18 @@ class Context:
         self.profile.mkdir(parents=True, exist_ok=True)
         return self.profile / f"{name}.txt"
 
+    def profile_call(self, name: str, call: Callable[[], object], interval: float) -> None:
+        """Run `call` once more under pyinstrument in this process, if profiles were asked for."""
+        path = self.profile_file(name)
+        if path is None:
+            return
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=interval)
+        with profiler:
+            call()
+        path.write_text(profiler.output_text(show_all=False), encoding="utf-8")
+
 
 # --------------------------------------------------------------------------- 1. ingest
 
@@ -255,14 +267,7 @@ def poll(ctx: Context) -> list[Figure | str]:
                 cycles.append(time.perf_counter() - started)
                 if report.ingested or report.queued or report.delivered:
                     raise RuntimeError("a steady-state cycle did something")
-            profile = ctx.profile_file("poll-cycle")
-            if profile is not None:
-                from pyinstrument import Profiler
-
-                profiler = Profiler(interval=0.0002)
-                with profiler:
-                    run_once(app, now)
-                profile.write_text(profiler.output_text(show_all=False), encoding="utf-8")
+            ctx.profile_call("poll-cycle", lambda: run_once(app, now), interval=0.0002)
         finally:
             app.close()
     finally:
@@ -470,14 +475,7 @@ def rollup(ctx: Context) -> list[Figure | str]:
             if queued:
                 raise RuntimeError(f"a steady-state tick queued {queued} mail(s)")
         floors = [floor_read(root) for _ in range(sizes.ticks)]
-        profile = ctx.profile_file("rollup-tick")
-        if profile is not None:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.0005)
-            with profiler:
-                tick(app, now)
-            profile.write_text(profiler.output_text(show_all=False), encoding="utf-8")
+        ctx.profile_call("rollup-tick", lambda: tick(app, now), interval=0.0005)
     finally:
         app.close()
     ours, floor = median(ticks) * 1000, median(floors) * 1000
