@@ -266,12 +266,13 @@ def _duplicate(
 ) -> IngestResult:
     if item is not None:
         store.record_item(item[0], item[1], mail.key, now)
-    result = IngestResult(mail.key, "duplicate", mail.from_address, mail.subject)
+    result = _duplicate_result(mail)
     _log(result)
     return result
 
 
-def _duplicate_result(message: MessageRecord) -> IngestResult:
+def _duplicate_result(message: MailMessage | MessageRecord) -> IngestResult:
+    """What is said of a message stored before: it is only remembered as read again."""
     return IngestResult(message.key, "duplicate", message.from_address, message.subject)
 
 
