@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
-from daemon.core.models import OfficerRow, ParsedReport, Problem
+from daemon.core.models import ColumnReading, OfficerRow, ParsedReport, Problem, SkippedRow
 
 
 def report_to_json(report: ParsedReport) -> dict[str, object]:
@@ -18,7 +18,41 @@ def report_to_json(report: ParsedReport) -> dict[str, object]:
         "rows": [_row_to_json(row) for row in report.rows],
         "problems": [_problem_to_json(problem) for problem in report.problems],
         "header_rows": dict(report.header_rows),
+        "columns": [_column_to_json(column) for column in report.columns],
+        "skipped": [_skipped_to_json(skipped) for skipped in report.skipped],
+        "completion": report.completion,
     }
+
+
+def _column_to_json(column: ColumnReading) -> dict[str, object]:
+    return {
+        "sheet": column.sheet,
+        "column": column.letter,
+        "header": column.header,
+        "field": column.field,
+        "signal": column.signal,
+        "detail": column.detail,
+    }
+
+
+def _skipped_to_json(skipped: SkippedRow) -> dict[str, object]:
+    return {
+        "sheet": skipped.sheet,
+        "row": skipped.row,
+        "last_row": skipped.last_row,
+        "reason": skipped.reason,
+    }
+
+
+# What `completion` means, in the words of the acknowledgement and `inspect`.
+COMPLETION_SAYS = {
+    "status": "the status column says who completed",
+    "evidence": "a date of completion or a certificate says who completed",
+    "listed": (
+        "no column says who completed, so every officer listed counts as completed"
+        " (the format lists completed officers only)"
+    ),
+}
 
 
 def _row_to_json(row: OfficerRow) -> dict[str, object]:
@@ -77,9 +111,30 @@ def report_to_text(report: ParsedReport) -> str:
     lines.append(
         f"Officers: {len(report.rows)} ({completed} completed)   Problems: {len(report.problems)}"
     )
+    if report.completion is not None:
+        lines.append(f"Completion: {COMPLETION_SAYS[report.completion]}")
+    if report.columns:
+        lines.append("")
+        lines.append("Columns:")
+        lines.extend(
+            f"  {line}"
+            for line in _table(
+                [
+                    ("Sheet", "Column", "Header", "Read as", "Decided by"),
+                    *(
+                        (c.sheet, c.letter, c.header, c.field.replace("_", " "), c.detail)
+                        for c in report.columns
+                    ),
+                ]
+            )
+        )
     if report.rows:
         lines.append("")
         lines.extend(_table([_TABLE_HEADINGS, *(_row_cells(row) for row in report.rows)]))
+    if report.skipped:
+        lines.append("")
+        lines.append("Rows passed over:")
+        lines.extend(f"  {_printable(s.sheet)}, {_rows(s)}: {s.reason}" for s in report.skipped)
     if report.problems:
         lines.append("")
         lines.append("Problems:")
@@ -88,6 +143,12 @@ def report_to_text(report: ParsedReport) -> str:
             f"  {_printable(replace(problem, file=None).describe())}" for problem in report.problems
         )
     return "\n".join(lines) + "\n"
+
+
+def _rows(skipped: SkippedRow) -> str:
+    if skipped.last_row == skipped.row:
+        return f"row {skipped.row}"
+    return f"rows {skipped.row}-{skipped.last_row}"
 
 
 def _row_cells(row: OfficerRow) -> tuple[str, ...]:

@@ -169,6 +169,9 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX submissions_newest ON submissions"
         " (campaign_id, unit_id, sent_at, received_at, message_key)",
     ),
+    # 5: what said who completed in each file (a status column, a date, or only being
+    # listed), which the acknowledgement tells the unit
+    ("ALTER TABLE attachments ADD COLUMN completion TEXT",),
 )
 
 LATEST = len(MIGRATIONS)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from daemon.adapters.migrations import LATEST, MIGRATIONS
 from daemon.core.compliance import summarise
-from daemon.core.models import OfficerRow, Problem, Submission, SubmissionSummary
+from daemon.core.models import Completion, OfficerRow, Problem, Submission, SubmissionSummary
 from daemon.core.reconcile import Kind
 from daemon.errors import StorageError
 
@@ -62,6 +62,7 @@ class AttachmentRecord:
     readable: bool
     reason: str | None
     sheets_used: tuple[str, ...]
+    completion: Completion | None = None  # what said who completed (`ParsedReport.completion`)
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,7 @@ class SqlStore:
                     readable=bool(r.readable),
                     reason=r.reason,
                     sheets_used=tuple(json.loads(r.sheets_used)),
+                    completion=r.completion,
                 )
                 for r in rows
             ]
@@ -441,15 +443,18 @@ class SqlStore:
                     )
                 )
             files: dict[str, list[str]] = {}
+            listed: dict[str, list[str]] = {}
             for a in conn.execute(
                 query(
-                    "SELECT a.message_key, a.file_name FROM attachments a JOIN submissions s"
-                    f" ON s.message_key = a.message_key WHERE {where} AND a.readable = 1"
-                    " ORDER BY a.message_key, a.seq"
+                    "SELECT a.message_key, a.file_name, a.completion FROM attachments a"
+                    " JOIN submissions s ON s.message_key = a.message_key"
+                    f" WHERE {where} AND a.readable = 1 ORDER BY a.message_key, a.seq"
                 ),
                 params,
             ):
                 files.setdefault(a.message_key, []).append(a.file_name)
+                if a.completion == "listed":
+                    listed.setdefault(a.message_key, []).append(a.file_name)
         return [
             Submission(
                 key=s.message_key,
@@ -460,6 +465,7 @@ class SqlStore:
                 files=tuple(files.get(s.message_key, ())),
                 rows=tuple(rows.get(s.message_key, ())),
                 problems=tuple(problems.get(s.message_key, ())),
+                listed_files=tuple(listed.get(s.message_key, ())),
             )
             for s in subs
         ]
@@ -659,8 +665,8 @@ def _insert_message(conn: Connection, entry: NewMessage) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO attachments (message_key, seq, file_name, sha256, readable,"
-                " reason, sheets_used) VALUES (:k, :seq, :file_name, :sha256, :readable,"
-                " :reason, :sheets_used)"
+                " reason, sheets_used, completion) VALUES (:k, :seq, :file_name, :sha256,"
+                " :readable, :reason, :sheets_used, :completion)"
             ),
             [
                 {
@@ -671,6 +677,7 @@ def _insert_message(conn: Connection, entry: NewMessage) -> None:
                     "readable": int(a.readable),
                     "reason": a.reason,
                     "sheets_used": json.dumps(list(a.sheets_used)),
+                    "completion": a.completion,
                 }
                 for seq, a in enumerate(entry.attachments)
             ],

@@ -117,6 +117,38 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class ColumnReading:
+    """Which column of a sheet was read as which field, and what decided it."""
+
+    sheet: str
+    field: Field
+    index: int  # 0-based
+    header: str  # as written, or "column F" where the header cell is empty
+    signal: str  # "header" or "content"
+    detail: str  # what the signal saw, in words: "header 'Contact No'", "9 of 10 values are ..."
+
+    @property
+    def letter(self) -> str:
+        """The column's letter as a spreadsheet program shows it: A, B, ..., AA."""
+        return column_letter(self.index)
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """Rows below a header that are not officers, and why: totals, notes, signatures, blanks."""
+
+    sheet: str
+    row: int
+    last_row: int  # the same as `row` for one row; consecutive rows of one reason are one entry
+    reason: str
+
+
+Completion = Literal["status", "evidence", "listed"]
+"""What says who completed: a status column, a date or certificate column, or, with
+neither, being listed at all (the format asks for completed officers only)."""
+
+
+@dataclass(frozen=True)
 class ParsedReport:
     """What one attachment yielded: officer rows and problems, or why it could not be read."""
 
@@ -127,6 +159,9 @@ class ParsedReport:
     header_rows: dict[str, int] = field(default_factory=dict)
     rows: tuple[OfficerRow, ...] = ()
     problems: tuple[Problem, ...] = ()
+    columns: tuple[ColumnReading, ...] = ()
+    skipped: tuple[SkippedRow, ...] = ()
+    completion: Completion | None = None  # None when unreadable
 
 
 @dataclass(frozen=True)
@@ -141,6 +176,8 @@ class Submission:
     files: tuple[str, ...]
     rows: tuple[OfficerRow, ...]
     problems: tuple[Problem, ...]
+    listed_files: tuple[str, ...] = ()
+    """The files with no column saying who completed, where being listed is what counts."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,16 @@ class SubmissionSummary:
     received_at: datetime
     completed: int  # distinct officers it reports as completed
     problems: int
+
+
+def column_letter(index: int) -> str:
+    """The letter a spreadsheet program gives the 0-based column `index`: 0 is A, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,10 @@ _PLACEHOLDERS = frozenset({"", "na", "n a", "nil", "none", "null", "not availabl
 # Characters that are never part of a value but turn up in pasted text.
 _INVISIBLE = {0x200B: None, 0xFEFF: None, 0x00AD: None}
 
-_HEADER_PUNCTUATION = re.compile(r"[\W_]+")
+# Anything but a letter, a digit or a vowel sign: Python counts the vowel signs and
+# viramas of Indian scripts (U+0900-U+0DFF, dandas excepted) as punctuation, and
+# would break "कर्मचारी" into pieces.
+_HEADER_PUNCTUATION = re.compile(r"(?:[^\w\u0900-\u0963\u0966-\u0DFF]|_)+")
 
 
 def normalise_header(text: object) -> str:
@@ -287,9 +290,33 @@ _COMPLETED = frozenset(
         "yes",
         "y",
         "done",
+        "true",
         "course completed",
         "completed successfully",
+        "successfully completed",
         "yes completed",
+        "completed yes",
+        "passed",
+        # Hindi: "complete", "completed", "yes"
+        "पूर्ण",
+        "पूरा",
+        "पूर्ण किया",
+        "पूरा किया",
+        "पूर्ण हुआ",
+        "संपन्न",
+        "हाँ",
+        "हां",
+        "हा",
+        "जी हाँ",
+        "जी हां",
+        # Tamil: "completed", "yes"
+        "முடிந்தது",
+        "முடித்தார்",
+        "முடித்துவிட்டார்",
+        "முடிக்கப்பட்டது",
+        "நிறைவு",
+        "நிறைவடைந்தது",
+        "ஆம்",
     }
 )
 _NOT_COMPLETED = frozenset(
@@ -299,6 +326,7 @@ _NOT_COMPLETED = frozenset(
         "incomplete",
         "no",
         "n",
+        "false",
         "pending",
         "not done",
         "in progress",
@@ -311,17 +339,49 @@ _NOT_COMPLETED = frozenset(
         "not yet",
         "awaited",
         "no not completed",
+        "not completed no",
+        "failed",
+        # Hindi: "incomplete", "no", "pending", "not completed", "in progress"
+        "अपूर्ण",
+        "अधूरा",
+        "नहीं",
+        "नही",
+        "जी नहीं",
+        "लंबित",
+        "पूर्ण नहीं",
+        "पूरा नहीं",
+        "पूर्ण नहीं किया",
+        "प्रगति में",
+        "जारी",
+        # Tamil: "not completed", "no", "pending", "in progress"
+        "முடியவில்லை",
+        "முடிக்கவில்லை",
+        "முடிக்கப்படவில்லை",
+        "இல்லை",
+        "நிலுவை",
+        "நிலுவையில்",
+        "நடைபெறுகிறது",
     }
 )
-_TICKS = frozenset("✓✔☑")
-_CROSSES = frozenset("✗✘☒")
+_TICKS = frozenset("✓✔☑√")
+_CROSSES = frozenset("✗✘☒×")
+_PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%$")
+# "Completed on 21.04.2023", "Completed dt. 21/04/23": the date adds nothing to the status.
+_TRAILING_DATE = re.compile(
+    r"(?:\s(?:on|dt|dated|date))?"
+    r"\s(?:\d{1,2}\s(?:\d{1,2}|[a-z]{3,9})\s\d{2,4}|\d{4}\s\d{1,2}\s\d{1,2})$"
+)
 
 
 def completion_status(value: object) -> bool | None:
     """Whether a status cell says the course was completed; None when empty or unclear.
 
-    "Completed", "Yes", "Y", "Done", "Complete" and a tick mean completed;
-    "Not completed", "No", "N", "Pending", "Not done" and "In progress" mean not.
+    "Completed", "Yes", "Y", "Done", "100%", a tick and their Hindi and Tamil
+    words (पूर्ण, हाँ, முடிந்தது, ஆம்) mean completed; "Not completed", "No",
+    "N", "Pending", "In progress", a percentage below 100, a cross and their
+    Hindi and Tamil words (अपूर्ण, नहीं, முடியவில்லை, இல்லை) mean not. A note in
+    brackets or a date after the word ("Completed on 21.04.2023") changes
+    nothing. Anything else is unclear: never taken as completed.
     """
     if isinstance(value, bool):
         return value
@@ -332,11 +392,16 @@ def completion_status(value: object) -> bool | None:
         return True
     if text in _CROSSES:
         return False
+    if percent := _PERCENT.match(text):
+        return float(percent.group(1)) >= 100
     words = normalise_header(text)
-    if words in _COMPLETED:
-        return True
-    if words in _NOT_COMPLETED:
-        return False
+    if "(" in text or "[" in text:
+        words = header_without_notes(text) or words
+    for candidate in (words, _TRAILING_DATE.sub("", words)):
+        if candidate in _COMPLETED:
+            return True
+        if candidate in _NOT_COMPLETED:
+            return False
     return None
 
 

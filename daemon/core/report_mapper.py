@@ -48,10 +48,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from daemon.core import normalise
+from daemon.core.column_content import columns_by_content, is_date
 from daemon.core.models import (
     PRESCRIBED_FIELDS,
     CellValue,
     Column,
+    ColumnReading,
+    Completion,
     Field,
     OfficerRow,
     ParsedReport,
@@ -60,6 +63,8 @@ from daemon.core.models import (
     RawSheet,
     RawWorkbook,
     ReportFormat,
+    SkippedRow,
+    column_letter,
 )
 
 HEADER_SEARCH_ROWS = 30
@@ -69,11 +74,18 @@ MIN_HEADER_MATCHES = 2
 """A header row names at least this many of the format's columns."""
 
 # How closely a header cell names a column; a closer match wins the column.
-EXACT = 3
-WITHOUT_NOTES = 2
-LOOSE = 1
+EXACT = 4
+WITHOUT_NOTES = 3
+LOOSE = 2
+WORDS = 1
 
-STATUS_UNCLEAR_MESSAGE = "the status is not clear; write Completed or Not completed"
+STATUS_UNCLEAR_MESSAGE = (
+    "this is not a completion status anupalan knows, and the officer is not counted;"
+    " write Completed or Not completed"
+)
+STATUS_EMPTY_MESSAGE = (
+    "the status is empty, and the officer is not counted; write Completed or Not completed"
+)
 NAME_MISSING_MESSAGE = "the officer's name is missing"
 EMPLOYEE_CODE_MISSING_MESSAGE = "the employee code is missing"
 NO_OFFICER_ROWS_MESSAGE = "no officer rows were found below the header row"
@@ -93,6 +105,13 @@ class HeaderHit:
 
 
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
+# The parts of a bilingual header: "क्रम सं. / Sl. No", "Name\nनाम", "Sl. No | क्रम सं.".
+_HEADER_PARTS = re.compile(r"\s*(?:[/|\n]|\s-\s)\s*")
+# A run of Latin words, or of words in any other script: "Sl No क्रम सं" has two.
+_SCRIPT_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
+
+
+_FILLER_WORDS = frozenset(["no", "number", "id", "of", "the", "in", "s"])
 
 
 class HeaderLookup:
@@ -116,12 +135,57 @@ class HeaderLookup:
                 phrases.setdefault(first, []).append((key, field_name))
         self._phrases = phrases  # by first word, longest first
         self._first_words = frozenset(key.partition(" ")[0] for key in exact)
+        # Headers of two or more words, as sets of words: "Employee's Code No." holds
+        # every word of "employee code" with others between.
+        # Only headers of two words that say something: "No. of Staff" is no "Staff No".
+        self._word_sets = [
+            (words, field_name)
+            for key, field_name in sorted(exact.items(), key=lambda kf: -len(kf[0]))
+            if len((words := frozenset(key.split())) - _FILLER_WORDS) >= 2
+        ]
 
     def match(self, value: object) -> HeaderHit | None:
-        """The column a header cell names, or None; only text cells name columns."""
+        """The column a header cell names, or None; only text cells name columns.
+
+        Where the cell as a whole names none, each part of a bilingual header
+        ("क्रम सं. / Sl. No", "Name\nनाम") is tried, then the words of the
+        format's longer headers in any order among others ("Code of the Employee").
+        """
         if not isinstance(value, str):
             return None
-        return self.match_normalised(value, normalise.normalise_header(value))
+        key = normalise.normalise_header(value)
+        hit = self.match_normalised(value, key)
+        if hit is not None or not key:
+            return hit
+        if (hit := self._bilingual(value, key)) is not None:
+            return hit
+        words = normalise.header_without_notes(value).split()
+        for phrase, field_name in self._word_sets:
+            # A title ("Report reg Completion of Course on ...") holds many headers' words.
+            if len(words) <= len(phrase) + 2 and phrase <= frozenset(words):
+                return HeaderHit(field_name, WORDS)
+        return None
+
+    def _bilingual(self, value: str, key: str) -> HeaderHit | None:
+        """The column a header in two languages names: each part separated by a slash,
+        a line break or a bar, else by its script ("Sl. No क्रम सं.").
+
+        The first part naming a column wins. Split by script, every part in Latin
+        letters must name one: "ईमेल of the Commissionerate" names no e-mail column.
+        """
+        parts = [p for p in _HEADER_PARTS.split(value) if p.strip()]
+        for part in parts:
+            part_key = normalise.normalise_header(part)
+            if part_key != key and (hit := self.match_normalised(part, part_key)) is not None:
+                return HeaderHit(hit.field, min(hit.quality, LOOSE))
+        runs = [r for r in _SCRIPT_RUNS.findall(value) if normalise.normalise_header(r)]
+        if len(runs) < 2:
+            return None
+        hits = [self.match_normalised(r, normalise.normalise_header(r)) for r in runs]
+        if any(h is None and r.isascii() for r, h in zip(runs, hits, strict=True)):
+            return None
+        hit = next((h for h in hits if h is not None), None)
+        return None if hit is None else HeaderHit(hit.field, min(hit.quality, LOOSE))
 
     def match_normalised(self, value: str, key: str) -> HeaderHit | None:
         """As `match`, for a text cell whose `normalise.normalise_header` is `key`.
@@ -171,6 +235,12 @@ class HeaderMatch:
     """The sum of how closely each header cell names its column."""
     printed: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
     """Each header row's cells, normalised, to recognise the header printed again."""
+    written: Mapping[int, str] = field(default_factory=dict, compare=False)
+    """Every header cell as written (both rows of a two-row header read as one), by index."""
+    by_content: Mapping[Field, str] = field(default_factory=dict, compare=False)
+    """The columns recognised by their values rather than their header, and what was seen."""
+    closeness: Mapping[Field, int] = field(default_factory=dict, compare=False)
+    """How closely each column's header cell named it (`EXACT` ... `WORDS`)."""
 
     def has(self, field_name: Field) -> bool:
         return field_name in self.positions
@@ -181,9 +251,10 @@ class HeaderMatch:
             return None
         return row.cells[index]
 
-    @property
-    def score(self) -> tuple[int, int]:
-        return len(self.positions), self.quality
+    def score(self, required: set[Field]) -> tuple[int, int, int]:
+        """How good a header this is: the required columns it names, then all it names,
+        then how closely."""
+        return len(required & self.positions.keys()), len(self.positions), self.quality
 
 
 def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
@@ -195,16 +266,43 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
             continue
         match = find_header(sheet, fmt, lookup)
         if match is not None:
-            matches.append((sheet, match))
+            matches.append((sheet, _with_columns_by_content(sheet, match)))
     if not matches:
         return ParsedReport(file=workbook.file, readable=False, reason=_no_table_reason(fmt))
+    columns = tuple(c for sheet, match in matches for c in _column_readings(sheet.name, match))
 
+    # A sheet without a column the format requires is not counted. Beside a sheet
+    # that has them all it is a summary or a list of something else, and is named;
+    # alone, the whole report is sent back.
+    complete = [(s, m) for s, m in matches if not _missing_columns(m, fmt)]
+    if not complete:
+        sheet, match = matches[0]
+        return ParsedReport(
+            file=workbook.file,
+            readable=False,
+            reason=_missing_columns_reason(sheet, match, fmt),
+            columns=columns,
+        )
+    problems: list[Problem] = [
+        Problem(
+            message=f"this sheet was not read: {_missing_columns_reason(s, m, fmt)}",
+            file=workbook.file,
+            sheet=s.name,
+            row=m.row,
+        )
+        for s, m in matches
+        if (s, m) not in complete
+    ]
+    matches = complete
     rows: list[OfficerRow] = []
-    problems: list[Problem] = []
+    skipped: list[SkippedRow] = []
+    bases: set[Completion] = set()
     for sheet, match in matches:
-        sheet_rows, sheet_problems = _map_sheet(workbook.file, sheet, match, fmt, lookup)
+        sheet_rows, sheet_problems, sheet_skipped = _map_sheet(workbook.file, sheet, match, lookup)
         rows.extend(sheet_rows)
         problems.extend(sheet_problems)
+        skipped.extend(sheet_skipped)
+        bases.add(_completion_basis(match))
     problems.extend(_duplicate_officers(rows, {sheet.name: match for sheet, match in matches}))
     if not rows:
         sheet, match = matches[0]
@@ -216,14 +314,115 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
                 row=match.row,
             )
         )
+    sheet_order = [sheet.name for sheet, _ in matches]
     return ParsedReport(
         file=workbook.file,
         readable=True,
-        sheets_used=tuple(sheet.name for sheet, _ in matches),
+        sheets_used=tuple(sheet_order),
         header_rows={sheet.name: match.row for sheet, match in matches},
         rows=tuple(rows),
-        problems=tuple(_sorted_problems(problems, [sheet.name for sheet, _ in matches])),
+        problems=tuple(_sorted_problems(problems, sheet_order)),
+        columns=columns,
+        skipped=tuple(skipped),
+        # The weakest evidence any sheet gives is what the report as a whole rests on.
+        completion=next(b for b in ("listed", "evidence", "status") if b in bases),
     )
+
+
+_COMPLETION_FIELDS: tuple[Field, ...] = ("status", "completion_date", "certificate")
+
+
+def _completion_basis(match: HeaderMatch) -> Completion:
+    if match.has("status"):
+        return "status"
+    return "evidence" if any(match.has(f) for f in _COMPLETION_FIELDS) else "listed"
+
+
+def _missing_columns(match: HeaderMatch, fmt: ReportFormat) -> list[Column]:
+    return [c for c in fmt.columns if c.required and not match.has(c.field)]
+
+
+_WHAT_A_COLUMN_HOLDS: Mapping[Field, str] = {
+    "employee_code": "each officer's employee code",
+    "name": "each officer's name",
+    "designation": "each officer's designation",
+    "mobile": "each officer's mobile number",
+    "email": "each officer's e-mail address",
+    "serial": "the serial numbers",
+}
+
+
+def _missing_columns_reason(sheet: RawSheet, match: HeaderMatch, fmt: ReportFormat) -> str:
+    """Which required columns a sheet lacks, where its header is, and what to do."""
+    missing = _missing_columns(match, fmt)
+    names = " and ".join(c.header for c in missing)
+    found = ", ".join(
+        match.headers[f] for f in sorted(match.positions, key=match.positions.__getitem__)
+    )
+    add = "; ".join(
+        f"add a column headed '{c.header}' with {_WHAT_A_COLUMN_HOLDS.get(c.field, 'its values')}"
+        for c in missing
+    )
+    return (
+        f"sheet '{sheet.name}' has no {names} column (its header on row {match.row} names"
+        f" {found}); {add}, and send the report again"
+    )
+
+
+def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch) -> HeaderMatch:
+    """The header match with the columns that only their values name (`column_content`)."""
+    data = (
+        _without_hidden_columns(row, sheet.hidden_columns).cells
+        for row in sheet.rows
+        if row.number > match.row and not row.hidden
+    )
+    remarks = match.positions.get("remarks")
+    found = columns_by_content(
+        data,
+        match.written,
+        match.positions,
+        frozenset() if remarks is None else frozenset({remarks}),
+    )
+    if not found:
+        return match
+    positions = dict(match.positions)
+    headers = dict(match.headers)
+    for field_name, (index, _) in found.items():
+        for displaced in [f for f, i in positions.items() if i == index]:  # remarks only
+            del positions[displaced]
+            del headers[displaced]
+        positions[field_name] = index
+        headers[field_name] = match.written.get(index) or f"column {column_letter(index)}"
+    return replace(
+        match,
+        positions=positions,
+        headers=headers,
+        by_content={f: seen for f, (_, seen) in found.items()},
+    )
+
+
+_HEADER_SIGNALS = {
+    EXACT: "the header is the format's or a known synonym",
+    WITHOUT_NOTES: "the header, less its note in brackets",
+    LOOSE: "the header begins with, or has a part that is, a known header",
+    WORDS: "the header holds the words of a known header",
+}
+
+
+def _column_readings(sheet: str, match: HeaderMatch) -> list[ColumnReading]:
+    """Each column read, left to right, with the signal that decided it."""
+    return [
+        ColumnReading(
+            sheet=sheet,
+            field=field_name,
+            index=index,
+            header=match.headers[field_name],
+            signal="content" if field_name in match.by_content else "header",
+            detail=match.by_content.get(field_name)
+            or _HEADER_SIGNALS[match.closeness.get(field_name, EXACT)],
+        )
+        for field_name, index in sorted(match.positions.items(), key=lambda fi: fi[1])
+    ]
 
 
 def find_header(
@@ -232,8 +431,9 @@ def find_header(
     """The header of a sheet, or None when nothing near the top looks like one.
 
     Each row is tried on its own and together with the row below it; the
-    candidate naming the most of the format's columns wins, then the one
-    naming them most closely; on a tie the upper candidate wins.
+    candidate naming the most of the format's required columns wins, then the
+    one naming most columns, then the one naming them most closely; on a tie
+    the upper candidate wins.
     """
     lookup = HeaderLookup(fmt) if lookup is None else lookup
     required = {c.field for c in fmt.columns if c.required}
@@ -251,7 +451,7 @@ def find_header(
         for candidate in candidates:
             if candidate is None or not _is_header(candidate, required):
                 continue
-            if best is None or candidate.score > best.score:
+            if best is None or candidate.score(required) > best.score(required):
                 best = candidate
     return best
 
@@ -284,6 +484,8 @@ def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> Heade
             cells.append((index, top, hit))
         elif joined is not None:
             cells.append((index, joined, joined_hit))
+        elif top is not None or bottom is not None:  # named by neither: kept as written
+            cells.append((index, top if bottom is None else bottom, None))
         if normalise.cell_text(bottom) is not None:
             reads_as_header = lookup.match(bottom) is not None or (
                 joined_hit is not None and joined_hit.quality >= WITHOUT_NOTES
@@ -302,7 +504,10 @@ def _header_match(
 ) -> HeaderMatch:
     """Each column goes to the cell naming it most closely; on a tie the leftmost."""
     best: dict[Field, tuple[int, CellValue, int]] = {}
+    written: dict[int, str] = {}
     for index, value, hit in cells:
+        if (text := normalise.cell_text(value)) is not None:
+            written[index] = text
         if hit is None:
             continue
         held = best.get(hit.field)
@@ -314,6 +519,8 @@ def _header_match(
         headers={f: normalise.cell_text(value) or str(value) for f, (_, value, _) in best.items()},
         quality=sum(quality for _, _, quality in best.values()),
         printed=printed,
+        written=written,
+        closeness={f: quality for f, (_, _, quality) in best.items()},
     )
 
 
@@ -361,6 +568,8 @@ class SeenRow:
     has_code_or_address: bool
     """Whether a cell holds an e-mail address or a long number (a code, a mobile number),
     which only officers' rows do."""
+    has_address: bool
+    """Whether a cell holds an e-mail address."""
 
     @classmethod
     def of(cls, row: RawRow, hidden_columns: frozenset[int]) -> SeenRow:
@@ -368,16 +577,23 @@ class SeenRow:
         texts: list[str | None] = []
         written: list[str] = []
         printed: list[str] = []
-        has_code_or_address = False
+        has_address = has_long_number = False
         for value in raw.cells:
             text = normalise.cell_text(value)
             texts.append(text)
             if text is not None:
                 written.append(text)
-                if not has_code_or_address:
-                    has_code_or_address = "@" in text or bool(_LONG_NUMBER.search(text))
+                has_address = has_address or "@" in text
+                has_long_number = has_long_number or bool(_LONG_NUMBER.search(text))
             printed.append(normalise.normalise_header(value) if isinstance(value, str) else "")
-        return cls(raw, tuple(texts), tuple(written), tuple(printed), has_code_or_address)
+        return cls(
+            raw,
+            tuple(texts),
+            tuple(written),
+            tuple(printed),
+            has_address or has_long_number,
+            has_address,
+        )
 
     def text(self, match: HeaderMatch, field_name: Field) -> str | None:
         index = match.positions.get(field_name)
@@ -385,19 +601,31 @@ class SeenRow:
 
 
 # Rows below the header that are not officer rows. Each test looks at one
-# row on its own; the first that applies decides.
-RowTest = Callable[[SeenRow, HeaderMatch, HeaderLookup], bool]
+# row on its own and says why it is not an officer; the first that applies decides.
+RowTest = Callable[[SeenRow, HeaderMatch, HeaderLookup], str | None]
+
+HIDDEN_ROW = "a hidden row"
+BLANK_ROW = "a blank row"
+REPEATED_HEADER = "the header printed again"
+COLUMN_NUMBERING = "the columns' numbering"
+TOTAL_ROW = "a total"
+COUNT_ROW = "a number and no officer: a count"
+NOTE_ROW = "a note"
+SECTION_HEADING = "a heading within the table"
+SIGNATURE = "the signature block"
+HEADER_PART = "part of the header (no officer's details in it)"
+NO_OFFICER = "no officer named: no name, employee code or e-mail"
 
 
-def _is_hidden(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
-    return row.raw.hidden
+def _is_hidden(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    return HIDDEN_ROW if row.raw.hidden else None
 
 
-def _is_blank(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
-    return not row.written
+def _is_blank(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    return None if row.written else BLANK_ROW
 
 
-def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """The header printed again lower down, as when tables are pasted one under another."""
     cells, printed_row = row.raw.cells, row.printed
     repeated = 0
@@ -407,65 +635,110 @@ def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) 
             hit = lookup.match_normalised(value, printed_row[index])
             repeated += hit is not None and hit.field == field_name
     if repeated >= MIN_HEADER_MATCHES:
-        return True
+        return REPEATED_HEADER
     # The upper row of a two-row header names few columns itself ("Officer details").
     filled = [index for index, text in enumerate(printed_row) if text]
     if len(filled) < MIN_HEADER_MATCHES:
-        return False
+        return None
     for printed in match.printed:
         for index in filled:
             if index >= len(printed) or printed[index] != printed_row[index]:
                 break
         else:
-            return True  # every cell filled is the header's
-    return False
+            return REPEATED_HEADER  # every cell filled is the header's
+    return None
 
 
-def _is_column_numbering(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+def _is_column_numbering(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """The "1 | 2 | 3 | 4 | 5 | 6" row many government formats print under the header."""
     if len(row.written) < 3:
-        return False
+        return None
     numbers = []
     for text in row.written:
         text = text.strip("()")
         if not _is_small_number(text):
-            return False
+            return None
         numbers.append(int(text))
-    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    in_sequence = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    return COLUMN_NUMBERING if in_sequence else None
 
 
 def _is_small_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 6
 
 
+# "Total", "Grand Total", "Sub-total", "No. of officers", "कुल", "योग", "மொத்தம்".
 _TOTAL = re.compile(
-    r"^(?:(?:grand|sub)\s)?total\b|^(?:no|number|count)\sof\s(?:officers|employees|officials|staff)\b"
+    r"^(?:(?:grand|sub)\s?)?total(?:\s|$)|^(?:total\s)?(?:no|number|count)\s(?:of\s)?"
+    r"(?:officers|employees|officials|staff|persons)(?:\s|$)|^(?:कुल|योग|मोत्तम|மொத்தம்)(?:\s|$)"
+)
+# What stands beside a total: "6", "6 officers", "45 Nos.", "(6)".
+_COUNT = re.compile(
+    r"^\d{1,7}(?:\s(?:officers?|officials?|employees?|persons?|nos?|numbers?|members?|staff|names?"
+    r"|अधिकारी|कर्मचारी|பேர்|அலுவலர்கள்))?$"
 )
 
 
-def _is_total(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
-    """A total or count row: "Total", "Grand Total", "Total: 45", "No. of officers 45"."""
-    if row.has_code_or_address:
-        return False  # an e-mail address or a mobile number: an officer
-    name = row.text(match, "name")
-    if name is not None and not _is_total_text(name) and not _is_small_number(name):
-        return False  # an officer whose remarks happen to begin with "Total"
-    return any(_is_total_text(text) for text in row.written)
+def _is_total(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """A total or count row: "Total | 6 officers", "Grand Total: 45", "No. of officers 45".
+
+    Every cell of it is a total's word or a count: an officer whose remarks
+    happen to begin with "Total" has a name and a code beside them.
+    """
+    if row.has_address:
+        return None
+    said_total = False
+    for text in map(normalise.normalise_header, row.written):
+        if _TOTAL.search(text):
+            said_total = True
+        elif text and not _COUNT.match(text):
+            return None
+    return TOTAL_ROW if said_total else None
 
 
-def _is_total_text(text: str) -> bool:
-    return bool(_TOTAL.search(normalise.normalise_header(text)))
+def _is_count(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """A number on its own, below the officers: "| | 6 |" (a count with its word left out).
+
+    A number of four or more digits in the employee code column is an officer's
+    code, whose name is missing, and stays an officer row to be corrected.
+    """
+    if len(row.written) != 1 or not _is_small_number(row.written[0].strip("()")):
+        return None
+    code = row.text(match, "employee_code")
+    return None if code is not None and len(code) >= 4 else COUNT_ROW
 
 
-def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> bool:
+_NOTE = re.compile(r"^(?:notes?|nb|n b|ps|नोट|टिप्पणी|குறிப்பு)(?:\s|$)")
+_SENTENCE_WORDS = 7
+
+
+def _is_note(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """A note under or within the table: "*Note: ...", "N.B. ...", or one long sentence.
+
+    A note is one text, in one cell or merged across the row; an officer's row
+    has several, and a name marked with an asterisk has a code beside it.
+    """
+    if row.has_code_or_address or len(set(row.written)) != 1:
+        return None
+    text = row.written[0]
+    if text.startswith(("*", "#")) or _NOTE.match(normalise.normalise_header(text)):
+        return NOTE_ROW
+    if len(text.split()) >= _SENTENCE_WORDS:
+        return NOTE_ROW  # no officer's name is that long
+    return None
+
+
+def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """A heading inside the table, such as "Division II" merged across the row."""
     texts = row.written
     if not texts or row.has_code_or_address:
-        return False
+        return None
     distinct = {normalise.normalise_header(text) for text in texts}
     if len(distinct) != 1:
-        return False
-    return len(texts) >= MIN_HEADER_MATCHES or _is_heading_text(texts[0])
+        return None
+    if len(texts) >= MIN_HEADER_MATCHES or _is_heading_text(texts[0]):
+        return SECTION_HEADING
+    return None
 
 
 SKIPPED_ROWS: tuple[RowTest, ...] = (
@@ -474,6 +747,8 @@ SKIPPED_ROWS: tuple[RowTest, ...] = (
     _is_repeated_header,
     _is_column_numbering,
     _is_total,
+    _is_count,
+    _is_note,
     _is_section_heading,
 )
 
@@ -578,14 +853,11 @@ class _Values:
 
 
 def _map_sheet(
-    file: str,
-    sheet: RawSheet,
-    match: HeaderMatch,
-    fmt: ReportFormat,
-    lookup: HeaderLookup,
-) -> tuple[list[OfficerRow], list[Problem]]:
+    file: str, sheet: RawSheet, match: HeaderMatch, lookup: HeaderLookup
+) -> tuple[list[OfficerRow], list[Problem], list[SkippedRow]]:
     rows: list[OfficerRow] = []
     problems: list[Problem] = []
+    skipped: list[SkippedRow] = []
 
     def problem(message: str, row: int | None, field_name: Field | None, value: CellValue) -> None:
         problems.append(
@@ -599,12 +871,15 @@ def _map_sheet(
             )
         )
 
-    missing_required = [c for c in fmt.columns if c.required and not match.has(c.field)]
-    for column in missing_required:
-        problem(f"the {column.header} column is missing", None, None, None)
+    def skip(number: int, reason: str) -> None:
+        last = skipped[-1] if skipped else None
+        if last is not None and last.reason == reason and last.last_row == number - 1:
+            skipped[-1] = replace(last, last_row=number)
+        else:
+            skipped.append(SkippedRow(sheet.name, number, number, reason))
+
     checked_required = [f for f in _MISSING_VALUE_MESSAGES if match.has(f)]
-    reads = {f for f in ("status", "completion_date", "certificate") if fmt.column(f) is not None}
-    reads &= match.positions.keys()
+    reads = {f for f in _COMPLETION_FIELDS if match.has(f)}
 
     def completion_evidence(raw: RawRow) -> bool:
         """What a completion date or certificate column says: filled means completed."""
@@ -634,9 +909,14 @@ def _map_sheet(
         status = normalise.completion_status(value)
         if status is not None:
             return status
-        if normalise.cell_text(value) is None and evidence:
-            return True
-        problem(STATUS_UNCLEAR_MESSAGE, raw.number, "status", value)
+        if is_date(value):
+            return True  # the day it was completed, written in the status column
+        if normalise.cell_text(value) is None:
+            if evidence:
+                return True
+            problem(STATUS_EMPTY_MESSAGE, raw.number, "status", value)
+        else:
+            problem(STATUS_UNCLEAR_MESSAGE, raw.number, "status", value)
         return False
 
     in_signature = False
@@ -645,10 +925,11 @@ def _map_sheet(
             continue
         seen = SeenRow.of(row, sheet.hidden_columns)
         raw = seen.raw
-        skipped = next((skip for skip in SKIPPED_ROWS if skip(seen, match, lookup)), None)
-        if skipped is not None:
-            if skipped is _is_repeated_header:
+        reason = next((r for test in SKIPPED_ROWS if (r := test(seen, match, lookup))), None)
+        if reason is not None:
+            if reason == REPEATED_HEADER:
                 in_signature = False  # a new table starts
+            skip(raw.number, reason)
             continue
         values = _Values(
             serial=match.cell(raw, "serial"),
@@ -669,8 +950,13 @@ def _map_sheet(
             ]
             if in_signature or (texts and all(_is_not_a_person(text) for text in texts)):
                 in_signature = in_signature or any(_is_signature_text(t) for t in texts)
+                skip(raw.number, SIGNATURE if in_signature else SECTION_HEADING)
+                continue
+            if not rows and _is_header_part(seen, lookup):
+                skip(raw.number, HEADER_PART)
                 continue
         if not values.identifies_an_officer():
+            skip(raw.number, NO_OFFICER)
             continue
 
         for field_name in checked_required:
@@ -694,7 +980,15 @@ def _map_sheet(
                 file=file,
             )
         )
-    return rows, problems
+    return rows, problems, skipped
+
+
+def _is_header_part(row: SeenRow, lookup: HeaderLookup) -> bool:
+    """A row under the header, above every officer, that only words a header would use:
+    the translation of a bilingual header, or a second header row of the same columns."""
+    return len(row.written) >= MIN_HEADER_MATCHES and all(
+        not text.isascii() or lookup.match(text) is not None for text in row.written
+    )
 
 
 def _duplicate_officers(

@@ -367,6 +367,7 @@ def evaluate(config: Config, mail: MailMessage, assign_to: str | None = None) ->
             readable=report.readable,
             reason=report.reason,
             sheets_used=report.sheets_used,
+            completion=report.completion,
         )
         for source, report in read
     )
@@ -610,6 +611,7 @@ def _submission(mail: MailMessage, verdict: Verdict, now: datetime) -> Submissio
         files=tuple(r.file for r in verdict.reports if r.readable),
         rows=tuple(row for r in verdict.reports if r.readable for row in r.rows),
         problems=tuple(problems),
+        listed_files=tuple(r.file for r in verdict.reports if r.completion == "listed"),
     )
 
 

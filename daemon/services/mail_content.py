@@ -80,6 +80,7 @@ def ack_context(
         "pct": percent(completed, unit.strength),
         "problem_count": len(problems),
         "problems": [p.describe() for p in problems[:MAX_PROBLEMS_LISTED]],
+        "listed_files": list(submission.listed_files),
     }
 
 

@@ -32,9 +32,14 @@ START = "a mobile number starts with 6, 7, 8 or 9"
 BAD_EMAIL = "this is not a valid email address"
 NO_CODE = "the employee code is missing"
 NO_NAME = "the officer's name is missing"
-UNCLEAR = "the status is not clear; write Completed or Not completed"
+UNCLEAR = (
+    "this is not a completion status anupalan knows, and the officer is not counted;"
+    " write Completed or Not completed"
+)
+EMPTY_STATUS = (
+    "the status is empty, and the officer is not counted; write Completed or Not completed"
+)
 BAD_DATE = "this is not a date; write the date of completion as DD.MM.YYYY"
-NO_CODE_COLUMN = "the Employee Code column is missing"
 NOT_A_NUMBER = "this is not a mobile number; write the 10-digit number"
 
 TITLE = "Report reg Completion of Course on Emerging Technologies"
@@ -82,6 +87,7 @@ class CorpusCase:
     sheets_used: tuple[str, ...]
     rows: tuple[ExpectedRow, ...]
     problems: tuple[ExpectedProblem, ...]
+    rejected: str | None = None  # the reason a file that must not be counted is sent back
 
     @property
     def file(self) -> str:
@@ -155,6 +161,7 @@ class Book:
         what: str,
         sheets_used: Sequence[str] | None = None,
         stored_as: dict[tuple[str, str], str] | None = None,
+        rejected: str | None = None,
     ) -> CorpusCase:
         self.workbook.save(path)
         if stored_as:
@@ -162,7 +169,10 @@ class Book:
         return CorpusCase(
             path=path,
             what=what,
-            sheets_used=tuple(sheets_used or [t.sheet for t in self.tables]),
+            sheets_used=tuple(
+                [t.sheet for t in self.tables] if sheets_used is None else sheets_used
+            ),
+            rejected=rejected,
             rows=tuple(r for t in self.tables for r in t.rows),
             problems=tuple(p for t in self.tables for p in t.problems),
         )
@@ -512,7 +522,7 @@ def status_column(out: Path) -> CorpusCase:
               "43008", "T. Rajesh", "Inspector", "9500012309", "o43008@example.gov.in", True)
     t.officer(10, [9, 43009, "G. Kavitha", "Inspector", 9500012310, "o43009@example.gov.in", None],
               "43009", "G. Kavitha", "Inspector", "9500012310", "o43009@example.gov.in", False)
-    t.problem(10, "Course Status", None, UNCLEAR)
+    t.problem(10, "Course Status", None, EMPTY_STATUS)
     t.officer(11, [10, 43010, "N. Senthil", "Inspector", 9500012311, "o43010@example.gov.in", "Registered"],
               "43010", "N. Senthil", "Inspector", "9500012311", "o43010@example.gov.in", False)
     t.problem(11, "Course Status", "Registered", UNCLEAR)
@@ -656,16 +666,21 @@ def missing_values(out: Path) -> CorpusCase:
 def no_employee_code_column(out: Path) -> CorpusCase:
     t = Table("Sheet1")
     t.put(1, "Sl. No", "Name of the Officer", "Designation", "Mobile No", "Email ID")
-    t.problem(None, None, None, NO_CODE_COLUMN)
-    t.officer(2, [1, "R. Selvam", "Inspector", 9003312301, "r.selvam@example.gov.in"],
-              None, "R. Selvam", "Inspector", "9003312301", "r.selvam@example.gov.in")
-    t.officer(3, [2, "K. Priya", "Inspector", 9003312302, "k.priya@example.gov.in"],
-              None, "K. Priya", "Inspector", "9003312302", "k.priya@example.gov.in")
-    t.officer(4, [3, "M. Rani", "Inspector", 9003312303, None],
-              None, "M. Rani", "Inspector", "9003312303", None)
+    t.put(2, 1, "R. Selvam", "Inspector", 9003312301, "r.selvam@example.gov.in")
+    t.put(3, 2, "K. Priya", "Inspector", 9003312302, "k.priya@example.gov.in")
+    t.put(4, 3, "M. Rani", "Inspector", 9003312303, None)
     book = Book()
     book.sheet("Sheet1", t)
-    return book.save(out / "Karaikal.xlsx", "no employee code column at all")
+    return book.save(
+        out / "Karaikal.xlsx",
+        "no employee code column at all: sent back, nothing counted",
+        sheets_used=(),
+        rejected=(
+            "sheet 'Sheet1' has no Employee Code column (its header on row 1 names Sl. No,"
+            " Name of the Officer, Designation, Mobile No, Email ID); add a column headed"
+            " 'Employee Code' with each officer's employee code, and send the report again"
+        ),
+    )
 
 
 def line_breaks_and_spacing(out: Path) -> CorpusCase:
@@ -834,7 +849,7 @@ def status_with_date(out: Path) -> CorpusCase:
               "54003", "M. Rani", "Inspector", None, None, True)
     t.officer(5, [54004, "S. Kumar", "Inspector", None, None],
               "54004", "S. Kumar", "Inspector", None, None, False)
-    t.problem(5, "Status", None, UNCLEAR)
+    t.problem(5, "Status", None, EMPTY_STATUS)
     t.officer(6, [54005, "A. Lakshmi", "Inspector", "Completed", "01.01.2099"],
               "54005", "A. Lakshmi", "Inspector", None, None, True)
     t.officer(7, [54006, "P. Murugan", "Inspector", "Yes", "sometime in April"],

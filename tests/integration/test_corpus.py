@@ -94,8 +94,8 @@ def test_every_file_gives_exactly_its_rows_and_problems(
 
         reported = sorted(map(as_expected_problem, report.problems), key=repr)
         expected_problems = sorted(case.problems, key=repr)
-        if not report.readable:
-            failures.append(f"{case.file}: not readable: {report.reason}")
+        if report.readable == (case.rejected is not None) or report.reason != case.rejected:
+            failures.append(f"{case.file}: readable {report.readable}, reason {report.reason}")
         if report.sheets_used != case.sheets_used:
             failures.append(f"{case.file}: sheets used {report.sheets_used}")
         if found != list(case.rows):

@@ -72,6 +72,75 @@ def test_an_acknowledgement_lists_what_was_recorded_and_each_problem(zone: Zone,
     assert "row 6, Contact No &#39;98765&#39;: a mobile number has 10 digits" in html
 
 
+def test_a_report_without_a_status_column_is_acknowledged_as_listed_means_completed(
+    zone: Zone, app: App
+) -> None:
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in",
+            SUBJECT,
+            [("Format.xlsx", report_xlsx(officers(3)))],
+            date=at(21, 15),
+        )
+    )
+    [ack] = [d for d in run_once(app, at(21, 16)).queued if d.mail.kind == "ack"]
+    _, text, html = parts(ack.content)
+    said = (
+        "Format.xlsx has no column saying whether each officer completed the course."
+        " As the format lists completed officers only, every officer listed has been"
+        " recorded as completed."
+    )
+    assert said in " ".join(text.split()) and said in " ".join(html.split())
+
+
+def test_a_report_with_a_status_column_is_acknowledged_without_that_note(
+    zone: Zone, app: App
+) -> None:
+    rows = [(*row, status) for row, status in zip(officers(2), ["Completed", "Pending"])]
+    headers = ("Sl. No", "Employee Code", "Name", "Designation", "Mobile", "Email", "Status")
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in",
+            SUBJECT,
+            [("Format.xlsx", report_xlsx(rows, headers=headers))],
+            date=at(21, 15),
+        )
+    )
+    [ack] = [d for d in run_once(app, at(21, 16)).queued if d.mail.kind == "ack"]
+    _, text, _ = parts(ack.content)
+    assert "Recorded: 1 officer(s) who have completed the course" in text
+    assert "no column saying whether" not in text
+
+
+def test_a_report_without_employee_codes_is_sent_back_naming_the_column_and_not_counted(
+    zone: Zone, app: App
+) -> None:
+    rows = [(name, post, mobile, mail) for _, name, post, mobile, mail in officers(3)]
+    headers = ("Sl. No", "Name of the Officer", "Designation", "Contact No", "Email ID")
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in",
+            SUBJECT,
+            [("Format.xlsx", report_xlsx(rows, headers=headers))],
+            date=at(21, 15),
+            message_id="<nocodes@example.gov.in>",
+        )
+    )
+    report = run_once(app, at(21, 16))
+    [rejection] = [d for d in report.queued if d.mail.kind == "rejection"]
+    _, text, _ = parts(rejection.content)
+    assert (
+        "Format.xlsx: sheet 'Sheet1' has no Employee Code column (its header on row 3 names"
+        " Sl. No, Name of the Officer, Designation, Contact No, Email ID); add a column headed"
+        " 'Employee Code' with each officer's employee code, and send the report again"
+    ) in " ".join(text.split())
+    [held] = app.store.messages("needs_review")
+    assert held.message_id == "<nocodes@example.gov.in>" and held.review == "unreadable"
+    assert app.store.submissions("emerging-tech-l1") == []
+    status = campaign_status(app.config, app.store, app.config.campaign(), at(21, 16))
+    assert sum(u.completed for u in status.units) == 0
+
+
 def test_unit_text_is_escaped_in_html_and_never_run_as_a_template(
     zone: Zone, app: App, tmp_path: Path
 ) -> None:

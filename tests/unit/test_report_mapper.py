@@ -25,6 +25,8 @@ from daemon.core.normalise import normalise_header
 from daemon.core.report_mapper import (
     EXACT,
     LOOSE,
+    STATUS_EMPTY_MESSAGE,
+    STATUS_UNCLEAR_MESSAGE,
     WITHOUT_NOTES,
     HeaderHit,
     HeaderLookup,
@@ -337,12 +339,23 @@ def test_officer_rows(book: RawWorkbook, expected: list[OfficerRow]) -> None:
             workbook(
                 sheet(
                     "S",
-                    ("Contact No", "Email ID", "Name"),
+                    ("Contact No", "Employee Code", "Name"),
                     ("Employee Code", "Name of Officer", "Designation"),
                 )
             ),
             {"S": 1},
             id="on a tie the upper row wins",
+        ),
+        pytest.param(
+            workbook(
+                sheet(
+                    "S",
+                    ("Contact No", "Email ID", "Name", "Designation"),
+                    ("Employee Code", "Name of Officer", "Designation"),
+                )
+            ),
+            {"S": 2},
+            id="the row naming the required columns wins",
         ),
     ],
 )
@@ -446,11 +459,11 @@ def test_a_status_column_decides_who_completed() -> None:
         ("5", False),
         ("6", False),
     ]
-    unclear = "the status is not clear; write Completed or Not completed"
     assert list(report.problems) == [
-        problem("Sheet1", 6, "Status", None, unclear),
-        problem("Sheet1", 7, "Status", "Registered", unclear),
+        problem("Sheet1", 6, "Status", None, STATUS_EMPTY_MESSAGE),
+        problem("Sheet1", 7, "Status", "Registered", STATUS_UNCLEAR_MESSAGE),
     ]
+    assert report.completion == "status"
 
 
 def test_a_status_header_written_differently_is_reported_as_written() -> None:
@@ -472,10 +485,28 @@ def test_without_a_status_column_every_listed_officer_has_completed() -> None:
             Column("name", "Name of the Officer", required=True),
         ),
     )
-    book = workbook(sheet("Sheet1", STATUS_HEADER, ("1", "A", "Not completed")))
+    book = workbook(sheet("Sheet1", (*STATUS_HEADER[:2], "Office"), ("1", "A", "Madurai")))
     report = map_report(book, fmt_without_status)
     assert [r.completed for r in report.rows] == [True]
     assert report.problems == ()
+    assert report.completion == "listed"
+
+
+def test_a_status_column_the_format_does_not_name_still_decides() -> None:
+    fmt_without_status = ReportFormat(
+        name="list",
+        title="Officers who completed",
+        columns=(
+            Column("employee_code", "Employee Code", required=True),
+            Column("name", "Name of the Officer", required=True),
+        ),
+    )
+    book = workbook(sheet("Sheet1", STATUS_HEADER, ("1", "A", "Not completed"), ("2", "B", "Yes")))
+    report = map_report(book, fmt_without_status)
+    assert [r.completed for r in report.rows] == [False, True]
+    assert report.completion == "status"
+    status = next(c for c in report.columns if c.field == "status")
+    assert (status.header, status.letter, status.signal) == ("Status", "C", "content")
 
 
 @pytest.mark.parametrize(
@@ -553,7 +584,7 @@ def test_problems_name_the_header_as_written_in_that_sheet() -> None:
     ]
 
 
-def test_a_sheet_without_an_employee_code_column_gets_one_problem() -> None:
+def test_a_sheet_without_an_employee_code_column_is_sent_back_naming_it() -> None:
     book = workbook(
         sheet(
             "S",
@@ -563,9 +594,25 @@ def test_a_sheet_without_an_employee_code_column_gets_one_problem() -> None:
         )
     )
     report = map_report(book, UNIT)
-    assert [r.name for r in report.rows] == ["R. Selvam", "K. Priya"]
-    assert list(report.problems) == [
-        problem("S", None, None, None, "the Employee Code column is missing")
+    assert not report.readable
+    assert report.rows == ()
+    assert report.reason == (
+        "sheet 'S' has no Employee Code column (its header on row 1 names Sl. No,"
+        " Name of the Officer, Email ID); add a column headed 'Employee Code' with each"
+        " officer's employee code, and send the report again"
+    )
+
+
+def test_a_sheet_without_a_required_column_beside_a_full_one_is_named_and_not_read() -> None:
+    book = workbook(
+        sheet("Officers", HEADER, SELVAM),
+        sheet("Summary", ("Name of the Officer", "Designation"), ("Total", "6")),
+    )
+    report = map_report(book, UNIT)
+    assert report.sheets_used == ("Officers",)
+    assert [r.name for r in report.rows] == ["R. Selvam"]
+    assert [(p.sheet, p.row, p.message.split(":")[0]) for p in report.problems] == [
+        ("Summary", 1, "this sheet was not read")
     ]
 
 
@@ -606,12 +653,11 @@ def test_a_table_without_officer_rows_is_readable_and_says_so() -> None:
 
 def test_problems_are_in_reading_order() -> None:
     book = workbook(
-        sheet("A", ("Name", "Email ID"), ("X", "bad"), ("Y", "bad")),
+        sheet("A", ("Name", "Employee Code", "Email ID"), ("X", "E1", "bad"), ("Y", "E2", "bad")),
         sheet("B", HEADER, (1, None, "Z", None, "1", None)),
     )
     report = map_report(book, UNIT)
     assert [(p.sheet, p.row) for p in report.problems] == [
-        ("A", None),
         ("A", 2),
         ("A", 3),
         ("B", 2),
@@ -1066,7 +1112,6 @@ def test_numbers_and_addresses_as_written(
 # Who completed ----------------------------------------------------------------
 
 BAD_DATE = "this is not a date; write the date of completion as DD.MM.YYYY"
-UNCLEAR = "the status is not clear; write Completed or Not completed"
 
 
 @pytest.mark.parametrize(
@@ -1135,10 +1180,13 @@ UNCLEAR = "the status is not clear; write Completed or Not completed"
             ("Status", "Date of Completion"),
             (None, None),
             False,
-            [("Status", None, UNCLEAR)],
+            [("Status", None, STATUS_EMPTY_MESSAGE)],
             id="an empty status without a date",
         ),
-        pytest.param(("Remarks",), ("not completed",), True, [], id="remarks do not decide"),
+        pytest.param(
+            ("Remarks",), ("not completed",), False, [], id="remarks of statuses are the status"
+        ),
+        pytest.param(("Remarks",), ("transferred",), True, [], id="other remarks do not decide"),
     ],
 )
 def test_who_completed(
