@@ -7,34 +7,52 @@ The header. On each visible sheet the header is looked for among the first
 `HEADER_SEARCH_ROWS` rows: each row on its own, and each row read together
 with the row below it (a header over two rows, or with merged group cells
 such as "Officer details" above "Employee Code | Name | Designation"). The
-candidate naming the most columns of the format wins (at least two, one of
-them required); titles and letter-heads above it are ignored, columns may
-come in any order and unknown columns are ignored. A header cell names a
-column when, ignoring case, spacing and punctuation, it is
+candidate naming the most of the format's required columns wins, then the
+one naming most columns (at least two, one of them required); titles and
+letter-heads above it are ignored, columns may come in any order and unknown
+columns are ignored. A header cell names a column when, ignoring case,
+spacing and punctuation, it is
 
-1. the column's header or one of its synonyms ("S.No.", "Emp. Code");
+1. the column's header or one of its synonyms, in English, Hindi or Tamil
+   ("S.No.", "Emp. Code", "कर्मचारी कोड");
 2. that once a bracketed note is removed ("Name of the Officer (in capitals)");
 3. a header or synonym of two or more words followed by more words
-   ("Email ID of the officer"), or one written first in a list of
-   alternatives ("Mobile / WhatsApp No.").
+   ("Email ID of the officer"), one written first in a list of alternatives
+   ("Mobile / WhatsApp No."), or one part of a bilingual header
+   ("क्रम सं. / Sl. No", "Name" over a line break over "नाम");
+4. the words of a header of two or more words, in another order or among
+   a few others ("Code of the Employee").
 
 A better kind of match always wins the column: a column matched exactly is
 never displaced by a looser match, and a one-word synonym such as "Name" is
 never stretched to cover "Name of the Commissionerate".
 
-The rows. Below the header, rows that are not officers are passed over:
-hidden and blank rows, the header printed again, the column numbering row,
-total rows, section headings, and the signature block (Sd/-, the signing
-officer's name and designation, Station, Place, Date). Every sheet with a
-header contributes its officer rows; a sheet without one (a cover sheet,
+Where no header names the status, the mobile or the e-mail column, the
+values may: see `column_content`. Each column read says which signal
+decided it (`ParsedReport.columns`).
+
+A sheet without a column the format requires (the unit format: employee code
+and name) is not counted: alone, it makes the report unreadable with a reason
+naming the column; beside a complete sheet, it is named in a problem.
+
+The rows. Below the header, rows that are not officers are passed over and
+listed with the reason (`ParsedReport.skipped`): hidden and blank rows, the
+header printed again, the column numbering row, totals however worded
+("Total | 6 officers", "Grand Total: 45", a count on its own), notes
+("*Note: ...", one long sentence), section headings, the translation row of
+a bilingual header, and the signature block (Sd/-, the signing officer's
+name and designation, Station, Place, Date). Every sheet with a header
+contributes its officer rows; a sheet without one (a cover sheet,
 instructions) is passed over.
 
-Completion. A status column decides who completed (where the status is left
-empty, a filled date of completion or certificate still says completed).
-Without one, a date of completion or a certificate number in the row means
+Completion. A status column decides who completed: only a value known to
+mean completed counts (or a date, the day it was completed); an unknown or
+empty status is a problem on its row and the officer is not counted, unless
+a filled date of completion or certificate says completed. Without a status
+column, a date of completion or a certificate number in the row means
 completed, and an empty one means not. Without any of these columns every
 officer listed counts as completed (the format asks for completed officers
-only).
+only), and the report says so (`ParsedReport.completion`).
 
 Identity. An officer is known by the employee code, else the e-mail address,
 else the name with the designation; an officer listed twice is reported on
@@ -682,13 +700,17 @@ _COUNT = re.compile(
 def _is_total(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """A total or count row: "Total | 6 officers", "Grand Total: 45", "No. of officers 45".
 
-    Every cell of it is a total's word or a count: an officer whose remarks
-    happen to begin with "Total" has a name and a code beside them.
+    The row opens with a total's word, or every cell of it is one or a count:
+    an officer whose remarks happen to begin with "Total" has a serial number,
+    a name and a code before them.
     """
     if row.has_address:
         return None
+    texts = [normalise.normalise_header(text) for text in row.written]
+    if _TOTAL.search(texts[0]) and not row.has_code_or_address:
+        return TOTAL_ROW  # "Total strength | 25 | Completed | 20": the row opens with it
     said_total = False
-    for text in map(normalise.normalise_header, row.written):
+    for text in texts:
         if _TOTAL.search(text):
             said_total = True
         elif text and not _COUNT.match(text):
