@@ -96,7 +96,8 @@ def test_a_report_without_a_status_column_is_acknowledged_as_listed_means_comple
 def test_a_report_with_a_status_column_is_acknowledged_without_that_note(
     zone: Zone, app: App
 ) -> None:
-    rows = [(*row, status) for row, status in zip(officers(2), ["Completed", "Pending"])]
+    statuses = ["Completed", "Pending"]
+    rows = [(*row, status) for row, status in zip(officers(2), statuses, strict=True)]
     headers = ("Sl. No", "Employee Code", "Name", "Designation", "Mobile", "Email", "Status")
     zone.deliver(
         reply_message(
