@@ -169,6 +169,44 @@ def test_inspect_reads_a_report_without_storing_anything(tmp_path: Path, flag: s
         assert "a mobile number has 10 digits" in result.stdout and "Division I" in result.stdout
 
 
+def test_inspect_says_what_decided_each_column_and_why_rows_were_passed_over(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Salem"
+    sheet.append(["क्रम सं. / Sl. No", "कर्मचारी कोड / Employee Code", "अधिकारी का नाम / Name",
+                  "Level-1 Online Course on Emerging Technologies"])  # fmt: skip
+    for serial, (code, name, *_), status in zip(
+        range(1, 4), officers(3), ["Completed", "Not Completed", "Partly"], strict=True
+    ):
+        sheet.append([serial, code, name, status])
+    sheet.append(["Total", "3 officers"])
+    path = tmp_path / "Salem.xlsx"
+    book.save(path)
+
+    doc = json.loads(anupalan("inspect", path, "--json").stdout)
+    assert [(c["column"], c["field"], c["signal"]) for c in doc["columns"]] == [
+        ("A", "serial", "header"),
+        ("B", "employee_code", "header"),
+        ("C", "name", "header"),
+        ("D", "status", "content"),
+    ]
+    assert doc["columns"][3]["detail"] == "2 of 3 values are completion words or dates"
+    assert [r["completed"] for r in doc["rows"]] == [True, False, False]
+    assert doc["skipped"] == [{"sheet": "Salem", "row": 5, "last_row": 5, "reason": "a total"}]
+    assert [(p["row"], p["value"]) for p in doc["problems"]] == [(4, "Partly")]
+    assert doc["completion"] == "status"
+
+    text = anupalan("inspect", path).stdout
+    assert "Completion: the status column says who completed" in text
+    assert "2 of 3 values are completion words or dates" in text
+    assert "Salem, row 5: a total" in text
+
+
 def test_inspect_explains_an_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "scan.xlsx"
     path.write_bytes(b"%PDF-1.4 not a workbook")
