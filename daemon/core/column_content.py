@@ -1,4 +1,4 @@
-"""Columns recognised by what their cells hold, where no header named them.
+"""Columns recognised by what their cells hold, where no known header named them.
 
 A header is one signal of what a column holds; its values are another. A
 unit may head its status column with the whole title of the course, or in a
@@ -6,6 +6,9 @@ language no synonym covers: when most of a column's values are completion
 words ("Completed", "Pending", "हाँ", "இல்லை", a tick, "100%") or dates, it
 says who completed, whatever its header; when most are 10-digit mobile
 numbers, it is the mobile column; when most hold an "@", the e-mail column.
+Where the values do not decide, a header that speaks of completing or names
+the course still makes the status column: every value in it that is not a
+known completion word is then a problem, and no officer counts on it.
 Counting an officer completed because a status column went unread is the
 worst mistake a report can carry upstream, so this is never skipped.
 """
@@ -75,12 +78,15 @@ def columns_by_content(
     headers: Mapping[int, str],
     taken: Mapping[Field, int],
     open_to_content: frozenset[int] = frozenset(),
+    course_words: frozenset[str] = frozenset(),
 ) -> dict[Field, tuple[int, str]]:
     """The fields found by content: field -> (column index, what its values showed).
 
     Only fields the header did not give (`taken`) are looked for, in columns
     no header claimed, and in `open_to_content` (a remarks column that holds
-    nothing but statuses is the status column).
+    nothing but statuses is the status column). Where the values name no
+    status column, a header that speaks of completing or names the course
+    does (`course_words`: the words of the format's title).
     """
     claimed = set(taken.values()) - open_to_content
     tallies: dict[int, _Tally] = {}
@@ -126,6 +132,51 @@ def columns_by_content(
     # Dates in a status column mean completed on that day: they count with the
     # words, in a column that holds words too.
     best("status", lambda _, t: t.status + t.dates if t.status else 0, "completion words or dates")
+    if "status" not in found and "status" not in taken:
+        named = _status_by_header(headers, tallies, course_words, claimed)
+        if named is not None:
+            found["status"] = named
     if "status" not in found:
         best("completion_date", lambda i, t: 0 if other_dates(i) else t.dates, "dates")
     return found
+
+
+# Header words that speak of completing: such a column says who completed.
+_COMPLETION_WORDS = frozenset(
+    {"completed", "completion", "complete", "status", "whether", "done"}
+    | {"पूर्ण", "पूर्णता", "स्थिति", "पूरा"}
+    | {"நிலை", "முடித்த", "முடிந்தது", "நிறைவு"}
+)
+# Words that name a course in general, beside the words of the format's own title.
+_COURSE_WORDS = frozenset({"course", "training", "programme", "program", "igot", "karmayogi"})
+
+
+def _status_by_header(
+    headers: Mapping[int, str],
+    tallies: Mapping[int, _Tally],
+    course_words: frozenset[str],
+    claimed: set[int],
+) -> tuple[int, str] | None:
+    """A status column whose values did not decide it, named by its header's words.
+
+    Most surely a header that speaks of completing ("Whether done?"), then one
+    naming the course in two of its title's words ("Emerging Technologies
+    (Level-1)"), then one naming a course at all over at least one completion
+    word ("ET Course" over "Completed", "Enrolled"). A column so found reads
+    every value it does not know as a problem, never as completed.
+    """
+    ranked: list[tuple[int, int, str]] = []
+    for index, header in headers.items():
+        if index in claimed:
+            continue
+        words = frozenset(normalise.normalise_header(header).split())
+        if words & _COMPLETION_WORDS:
+            ranked.append((0, index, "the header speaks of completing the course"))
+        elif len(words & course_words) >= 2:
+            ranked.append((1, index, "the header names the course"))
+        elif words & (course_words | _COURSE_WORDS) and (t := tallies.get(index)) and t.status:
+            ranked.append((2, index, "the header names a course, and its values say completed"))
+    if not ranked:
+        return None
+    _, index, seen = min(ranked)
+    return index, seen

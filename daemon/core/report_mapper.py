@@ -64,6 +64,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 
 from daemon.core import normalise
 from daemon.core.column_content import columns_by_content, is_date
@@ -125,11 +126,12 @@ class HeaderHit:
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
 # The parts of a bilingual header: "क्रम सं. / Sl. No", "Name\nनाम", "Sl. No | क्रम सं.".
 _HEADER_PARTS = re.compile(r"\s*(?:[/|\n]|\s-\s)\s*")
-# A run of Latin words, or of words in any other script: "Sl No क्रम सं" has two.
-_SCRIPT_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
 
 
 _FILLER_WORDS = frozenset(["no", "number", "id", "of", "the", "in", "s"])
+_QUALIFYING_WORDS = _FILLER_WORDS | frozenset(
+    ["present", "current", "held", "existing", "substantive", "full", "official", "personal"]
+)
 
 
 class HeaderLookup:
@@ -196,7 +198,11 @@ class HeaderLookup:
             part_key = normalise.normalise_header(part)
             if part_key != key and (hit := self.match_normalised(part, part_key)) is not None:
                 return HeaderHit(hit.field, min(hit.quality, LOOSE))
-        runs = [r for r in _SCRIPT_RUNS.findall(value) if normalise.normalise_header(r)]
+        runs = [
+            " ".join(words)
+            for _, words in groupby(value.split(), key=str.isascii)
+            if normalise.normalise_header(" ".join(words))
+        ]
         if len(runs) < 2:
             return None
         hits = [self.match_normalised(r, normalise.normalise_header(r)) for r in runs]
@@ -236,6 +242,12 @@ class HeaderLookup:
             first = normalise.header_without_notes(alternatives[0])
             if first in self._exact:
                 return HeaderHit(self._exact[first], LOOSE)
+        # A one-word header with words that only qualify it: "Code No.", "Post held",
+        # "Present Designation", "Name in full".
+        words = bare.split()
+        named = [w for w in words if w not in _QUALIFYING_WORDS]
+        if len(named) == 1 and len(words) > 1 and named[0] in self._exact:
+            return HeaderHit(self._exact[named[0]], LOOSE)
         return None
 
 
@@ -284,7 +296,7 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
             continue
         match = find_header(sheet, fmt, lookup)
         if match is not None:
-            matches.append((sheet, _with_columns_by_content(sheet, match)))
+            matches.append((sheet, _with_columns_by_content(sheet, match, fmt)))
     if not matches:
         return ParsedReport(file=workbook.file, readable=False, reason=_no_table_reason(fmt))
     columns = tuple(c for sheet, match in matches for c in _column_readings(sheet.name, match))
@@ -387,19 +399,57 @@ def _missing_columns_reason(sheet: RawSheet, match: HeaderMatch, fmt: ReportForm
     )
 
 
-def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch) -> HeaderMatch:
-    """The header match with the columns that only their values name (`column_content`)."""
-    data = (
-        _without_hidden_columns(row, sheet.hidden_columns).cells
-        for row in sheet.rows
-        if row.number > match.row and not row.hidden
-    )
+# Words of a format's title that do not name its course.
+_TITLE_FILLER = frozenset(
+    [
+        "report",
+        "reg",
+        "regarding",
+        "re",
+        "of",
+        "on",
+        "the",
+        "in",
+        "for",
+        "and",
+        "to",
+        "a",
+        "an",
+        "by",
+    ]
+)
+
+
+def _title_words(fmt: ReportFormat) -> frozenset[str]:
+    return frozenset(normalise.normalise_header(fmt.title).split()) - _TITLE_FILLER
+
+
+def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch, fmt: ReportFormat) -> HeaderMatch:
+    """The header match with the columns that only their values name (`column_content`).
+
+    The values are those of the rows below the header that may be officers
+    (a header printed again, totals and notes are left out); the header's
+    words are those of the header row and of a second header row under it
+    (the English under a Hindi header).
+    """
+    lookup = HeaderLookup(fmt)
+    seen = (SeenRow.of(row, sheet.hidden_columns) for row in sheet.rows if row.number > match.row)
+    data = (row.raw.cells for row in seen if not any(t(row, match, lookup) for t in SKIPPED_ROWS))
+    written = dict(match.written)
+    below = next((row for row in sheet.rows if row.number == match.row + 1), None)
+    if below is not None:
+        row = SeenRow.of(below, sheet.hidden_columns)
+        if _is_repeated_header(row, match, lookup) or _is_header_part(row, lookup):
+            for index, text in enumerate(row.texts):
+                if text is not None and text != written.get(index):
+                    written[index] = f"{written[index]} {text}" if index in written else text
     remarks = match.positions.get("remarks")
     found = columns_by_content(
         data,
-        match.written,
+        written,
         match.positions,
         frozenset() if remarks is None else frozenset({remarks}),
+        _title_words(fmt),
     )
     if not found:
         return match
@@ -410,7 +460,7 @@ def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch) -> HeaderMatch
             del positions[displaced]
             del headers[displaced]
         positions[field_name] = index
-        headers[field_name] = match.written.get(index) or f"column {column_letter(index)}"
+        headers[field_name] = written.get(index) or f"column {column_letter(index)}"
     return replace(
         match,
         positions=positions,
@@ -482,36 +532,49 @@ def _match_one_row(row: RawRow, lookup: HeaderLookup) -> HeaderMatch:
 def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> HeaderMatch | None:
     """A header written over two rows, or None when the lower row reads as data.
 
-    Per column: the lower cell if it names a column, else the upper one (a
-    group title merged across its columns, or a header merged down over both
-    rows), else the two read as one ("Employee" over "Code"). The lower row
+    Per column: the lower cell if it names a column, else the upper one where
+    the lower is empty or the same (a header merged down over both rows), else
+    the two read as one ("Employee" over "Code"). A group title merged across
+    columns ("Officer details" over "Name | Post") names none of them. The lower row
     of a header names columns, alone or with the cell above it; a row whose
     cells mostly do not ("1 | E-123 | R. Selvam | Completed") is the first
     officer, not a header.
     """
     cells: list[tuple[int, CellValue, HeaderHit | None]] = []
     named = unnamed = 0
-    for index in range(max(len(upper.cells), len(lower.cells))):
-        top = upper.cells[index] if index < len(upper.cells) else None
+    upper_names = False  # whether the upper row names any column, alone or joined
+    width = max(len(upper.cells), len(lower.cells))
+    tops = [upper.cells[i] if i < len(upper.cells) else None for i in range(width)]
+    for index, top in enumerate(tops):
         bottom = lower.cells[index] if index < len(lower.cells) else None
         joined = f"{top} {bottom}" if isinstance(top, str) and isinstance(bottom, str) else None
         joined_hit = lookup.match(joined)
         if (hit := lookup.match(bottom)) is not None:
             cells.append((index, bottom, hit))
-        elif (hit := lookup.match(top)) is not None:
+        elif (bottom is None or bottom == top) and (hit := lookup.match(top)) is not None:
             cells.append((index, top, hit))
-        elif joined is not None:
+            upper_names = True
+        elif joined_hit is not None:
             cells.append((index, joined, joined_hit))
-        elif top is not None or bottom is not None:  # named by neither: kept as written
-            cells.append((index, top if bottom is None else bottom, None))
+            upper_names = True
+        elif top is not None or bottom is not None:
+            # Named by neither: kept as written, without a title or group cell merged
+            # across its neighbours ("Officer details" is no part of "Remarks").
+            merged = top is not None and top in (
+                tops[index - 1] if index else None,
+                tops[index + 1] if index + 1 < width else None,
+            )
+            written = bottom if top is None or merged else (top if bottom is None else joined)
+            cells.append((index, written, None))
         if normalise.cell_text(bottom) is not None:
             reads_as_header = lookup.match(bottom) is not None or (
                 joined_hit is not None and joined_hit.quality >= WITHOUT_NOTES
             )
             named += reads_as_header
             unnamed += not reads_as_header
-    if unnamed > named:
-        return None
+    titled = len({normalise.normalise_header(t) for t in upper.cells if isinstance(t, str)}) <= 1
+    if unnamed > named or (titled and not upper_names):
+        return None  # the first officer; or a header on the lower row alone, under a title
     return _header_match(lower.number, cells, (_printed(upper), _printed(lower)))
 
 
@@ -760,6 +823,8 @@ def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) 
         return None
     if len(texts) >= MIN_HEADER_MATCHES or _is_heading_text(texts[0]):
         return SECTION_HEADING
+    if _OFFICE_WORDS & _words(normalise.normalise_header(texts[0])):
+        return SECTION_HEADING
     return None
 
 
@@ -814,6 +879,15 @@ _DESIGNATION_WORDS = _DESIGNATION_HEADS | _words(
 _HEADING = re.compile(
     r"^(?:division|range|circle|wing|commissionerate|zone|unit|section)\b"
     r"|\b(?:division|range|circle|wing|commissionerate|zone)(?:\s(?:[ivx]+|\d+|[a-z]))?$"
+)
+# Words that name a part of an office, never a person: one cell alone on its row
+# holding one of them is a heading ("Preventive Unit", "Audit Circle-II", "Hqrs").
+_OFFICE_WORDS = _words(
+    "division divisions range ranges circle wing commissionerate zone unit units section cell"
+    " branch office offices hqrs hq headquarters preventive audit appeals adjudication"
+    " establishment vigilance group team directorate"
+    " प्रभाग मंडल रेंज इकाई कार्यालय मुख्यालय अनुभाग"
+    " கோட்டம் பிரிவு சரகம் அலுவலகம் தலைமையகம்"
 )
 
 

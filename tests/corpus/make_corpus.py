@@ -295,7 +295,7 @@ def header_words_split_over_two_rows(out: Path) -> CorpusCase:
     t.problem(6, "Employee Number", None, NO_CODE)
     t.officer(7, [3, "E-2203", "E. Sundar", "Inspector", "99400 1234", "e.sundar@example.gov.in"],
               "E-2203", "E. Sundar", "Inspector", None, "e.sundar@example.gov.in")
-    t.problem(7, "Phone", "99400 1234", DIGITS)
+    t.problem(7, "Phone Number", "99400 1234", DIGITS)
     t.officer(8, [4, "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@example.nic.in"],
               "E-2204", "R. Vasanthi", "Tax Assistant", "9940012348", "r.vasanthi@example.nic.in")
     book = Book()

@@ -822,7 +822,7 @@ HEADER_CASES = [
             "employee_code": (1, "Employee Number"),
             "name": (2, "Name of Employee"),
             "designation": (3, "Post"),
-            "mobile": (4, "Phone"),
+            "mobile": (4, "Phone Number"),
             "email": (5, "E-mail ID"),
         },
         id="words of a header split over two rows",
