@@ -145,10 +145,21 @@ def columns_by_content(
 _COMPLETION_WORDS = frozenset(
     {"completed", "completion", "complete", "status", "whether", "done"}
     | {"पूर्ण", "पूर्णता", "स्थिति", "पूरा"}
-    | {"நிலை", "முடித்த", "முடிந்தது", "நிறைவு"}
+    | {"நிலை", "முடித்த", "முடிந்தது", "நிறைவு", "முடித்தவரா", "முடிந்ததா"}
 )
 # Words that name a course in general, beside the words of the format's own title.
-_COURSE_WORDS = frozenset({"course", "training", "programme", "program", "igot", "karmayogi"})
+_COURSE_WORDS = frozenset(
+    {"course", "training", "programme", "program", "igot", "karmayogi"}
+    | {"पाठ्यक्रम", "प्रशिक्षण", "कार्यक्रम", "उभरती", "प्रौद्योगिकी", "प्रौद्योगिकियों"}
+    | {"பயிற்சி", "பாடநெறி", "வளர்ந்து", "தொழில்நுட்பங்கள்"}
+)
+
+
+# Words of a header about a course that is not whether it was completed: "Course Level".
+_COURSE_DETAILS = frozenset(
+    {"level", "name", "title", "type", "code", "id", "no", "number", "duration", "hours"}
+    | {"mode", "batch", "category", "date"}
+)
 
 
 def _status_by_header(
@@ -161,9 +172,10 @@ def _status_by_header(
 
     Most surely a header that speaks of completing ("Whether done?"), then one
     naming the course in two of its title's words ("Emerging Technologies
-    (Level-1)"), then one naming a course at all over at least one completion
-    word ("ET Course" over "Completed", "Enrolled"). A column so found reads
-    every value it does not know as a problem, never as completed.
+    (Level-1)"), then one naming a course and nothing about it but whether it
+    was done ("ET Course (Opportunities and Governance)", not "Course Level").
+    A column so found reads every value it does not know as a problem, never
+    as completed.
     """
     ranked: list[tuple[int, int, str]] = []
     for index, header in headers.items():
@@ -172,10 +184,10 @@ def _status_by_header(
         words = frozenset(normalise.normalise_header(header).split())
         if words & _COMPLETION_WORDS:
             ranked.append((0, index, "the header speaks of completing the course"))
-        elif len(words & course_words) >= 2:
+        elif len(words & (course_words | _COURSE_WORDS)) >= 2:
             ranked.append((1, index, "the header names the course"))
-        elif words & (course_words | _COURSE_WORDS) and (t := tallies.get(index)) and t.status:
-            ranked.append((2, index, "the header names a course, and its values say completed"))
+        elif words & _COURSE_WORDS and not words & _COURSE_DETAILS:
+            ranked.append((2, index, "the header names a course"))
     if not ranked:
         return None
     _, index, seen = min(ranked)

@@ -52,12 +52,19 @@ _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 def header_without_notes(text: object) -> str:
     """A header with its bracketed notes removed, normalised as by `normalise_header`.
 
-    "Name of the Officer (in capitals)" gives "name of the officer" and
-    "Contact No. (Mobile)" gives "contact no".
+    "Name of the Officer (in capitals)" gives "name of the officer",
+    "Contact No. (Mobile)" gives "contact no", and a note within a note goes
+    with it: "नाम (Name (as per HRMS))" gives "नाम".
     """
     if text is None:
         return ""
-    return normalise_header(_BRACKETED.sub(" ", str(text)))
+    text = str(text)
+    while "(" in text or "[" in text:
+        bare = _BRACKETED.sub(" ", text)
+        if bare == text:
+            break
+        text = bare
+    return normalise_header(text)
 
 
 def cell_text(value: object) -> str | None:

@@ -124,14 +124,20 @@ class HeaderHit:
 
 
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
-# The parts of a bilingual header: "क्रम सं. / Sl. No", "Name\nनाम", "Sl. No | क्रम सं.".
-_HEADER_PARTS = re.compile(r"\s*(?:[/|\n]|\s-\s)\s*")
+# The parts of a header in two languages or two wordings: "क्रम सं. / Sl. No",
+# "Sl. No | क्रम सं.", "WhatsApp / Mobile No."; and "Name\nनाम" over a line break.
+_HEADER_SLASHES = re.compile(r"\s*(?:[/|]|\s-\s)\s*")
+_HEADER_LINES = re.compile(r"\s*\n\s*")
 
 
 _FILLER_WORDS = frozenset(["no", "number", "id", "of", "the", "in", "s"])
 _QUALIFYING_WORDS = _FILLER_WORDS | frozenset(
     ["present", "current", "held", "existing", "substantive", "full", "official", "personal"]
 )
+
+
+def _has_latin(text: str) -> bool:
+    return any(c.isascii() and c.isalpha() for c in text)
 
 
 class HeaderLookup:
@@ -187,27 +193,34 @@ class HeaderLookup:
         return None
 
     def _bilingual(self, value: str, key: str) -> HeaderHit | None:
-        """The column a header in two languages names: each part separated by a slash,
-        a line break or a bar, else by its script ("Sl. No क्रम सं.").
+        """The column a header in two languages or wordings names: a part between
+        slashes or bars, else each line, else each run of one script ("Sl. No
+        क्रम सं.").
 
-        The first part naming a column wins. Split by script, every part in Latin
-        letters must name one: "ईमेल of the Commissionerate" names no e-mail column.
+        Between slashes, the first part naming a column wins. By lines or by
+        script, every part with Latin letters in it must name one: "ईमेल of the
+        Commissionerate" names no e-mail column, nor "Name" over a line break
+        over "of the Division" the name column.
         """
-        parts = [p for p in _HEADER_PARTS.split(value) if p.strip()]
-        for part in parts:
-            part_key = normalise.normalise_header(part)
-            if part_key != key and (hit := self.match_normalised(part, part_key)) is not None:
-                return HeaderHit(hit.field, min(hit.quality, LOOSE))
-        runs = [
-            " ".join(words)
-            for _, words in groupby(value.split(), key=str.isascii)
-            if normalise.normalise_header(" ".join(words))
-        ]
-        if len(runs) < 2:
+        alternatives = [p for p in _HEADER_SLASHES.split(value) if normalise.normalise_header(p)]
+        if len(alternatives) > 1:  # "WhatsApp / Mobile No.": any one may name the column
+            for part in alternatives:
+                if (
+                    hit := self.match_normalised(part, normalise.normalise_header(part))
+                ) is not None:
+                    return HeaderHit(hit.field, min(hit.quality, LOOSE))
+        parts = [p for p in _HEADER_LINES.split(value) if normalise.header_without_notes(p)]
+        if len(parts) < 2:
+            parts = [
+                " ".join(words)
+                for _, words in groupby(value.split(), key=str.isascii)
+                if normalise.normalise_header(" ".join(words))
+            ]
+        if len(parts) < 2:
             return None
-        hits = [self.match_normalised(r, normalise.normalise_header(r)) for r in runs]
-        if any(h is None and r.isascii() for r, h in zip(runs, hits, strict=True)):
-            return None
+        hits = [self.match_normalised(p, normalise.normalise_header(p)) for p in parts]
+        if any(h is None and _has_latin(p) for p, h in zip(parts, hits, strict=True)):
+            return None  # "Name\nof the Division" is one header broken over two lines
         hit = next((h for h in hits if h is not None), None)
         return None if hit is None else HeaderHit(hit.field, min(hit.quality, LOOSE))
 
@@ -439,7 +452,15 @@ def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch, fmt: ReportFor
     below = next((row for row in sheet.rows if row.number == match.row + 1), None)
     if below is not None:
         row = SeenRow.of(below, sheet.hidden_columns)
-        if _is_repeated_header(row, match, lookup) or _is_header_part(row, lookup):
+        if (
+            _is_repeated_header(row, match, lookup)
+            or _is_header_part(row, lookup)
+            or (
+                _may_be_header(below)
+                and len(set(row.written)) >= MIN_HEADER_MATCHES  # no heading merged across
+                and not any(_is_small_number(t) for t in row.written)
+            )
+        ):
             for index, text in enumerate(row.texts):
                 if text is not None and text != written.get(index):
                     written[index] = f"{written[index]} {text}" if index in written else text
@@ -542,6 +563,7 @@ def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> Heade
     """
     cells: list[tuple[int, CellValue, HeaderHit | None]] = []
     named = unnamed = 0
+    under_named = False  # whether text the lower row does not name stands under a header
     upper_names = False  # whether the upper row names any column, alone or joined
     width = max(len(upper.cells), len(lower.cells))
     tops = [upper.cells[i] if i < len(upper.cells) else None for i in range(width)]
@@ -572,8 +594,15 @@ def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> Heade
             )
             named += reads_as_header
             unnamed += not reads_as_header
+            under_named = under_named or (
+                not reads_as_header and bottom != top and lookup.match(top) is not None
+            )
     titled = len({normalise.normalise_header(t) for t in upper.cells if isinstance(t, str)}) <= 1
-    if unnamed > named or (titled and not upper_names):
+    # A lower row naming fewer columns than it does not is an officer's, unless its text
+    # stands only under group titles and gaps ("Officer details" over "Level of course |
+    # Office | HRMS Code"), never under a header of its own, and it has no serial number.
+    numbered = any(_is_small_number(normalise.cell_text(v) or "") for v in lower.cells)
+    if (unnamed > named and (under_named or numbered)) or (titled and not upper_names):
         return None  # the first officer; or a header on the lower row alone, under a title
     return _header_match(lower.number, cells, (_printed(upper), _printed(lower)))
 
