@@ -64,7 +64,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import groupby
 
 from daemon.core import normalise
 from daemon.core.column_content import columns_by_content, is_date
@@ -125,9 +124,8 @@ class HeaderHit:
 
 _HEADER_ALTERNATIVES = re.compile(r"\s*(?:/|&|\band\b|\bor\b)\s*", re.IGNORECASE)
 # The parts of a header in two languages or two wordings: "क्रम सं. / Sl. No",
-# "Sl. No | क्रम सं.", "WhatsApp / Mobile No."; and "Name\nनाम" over a line break.
+# "Sl. No | क्रम सं.", "WhatsApp / Mobile No.".
 _HEADER_SLASHES = re.compile(r"\s*(?:[/|]|\s-\s)\s*")
-_HEADER_LINES = re.compile(r"\s*\n\s*")
 
 
 _FILLER_WORDS = frozenset(["no", "number", "id", "of", "the", "in", "s"])
@@ -138,6 +136,20 @@ _QUALIFYING_WORDS = _FILLER_WORDS | frozenset(
 
 def _has_latin(text: str) -> bool:
     return any(c.isascii() and c.isalpha() for c in text)
+
+
+def _script_runs(value: str) -> list[str]:
+    """The runs of words in Latin letters and in other scripts, over line breaks too:
+    "Present\nDesignation\nपद" gives "Present Designation" and "पद"; a word of
+    neither (a number, a mark) goes with the run before it."""
+    runs: list[tuple[bool, list[str]]] = []
+    for word in value.split():
+        latin = _has_latin(word)
+        if runs and (runs[-1][0] == latin or not any(c.isalpha() for c in word)):
+            runs[-1][1].append(word)
+        else:
+            runs.append((latin, [word]))
+    return [" ".join(words) for _, words in runs if normalise.header_without_notes(" ".join(words))]
 
 
 class HeaderLookup:
@@ -194,13 +206,13 @@ class HeaderLookup:
 
     def _bilingual(self, value: str, key: str) -> HeaderHit | None:
         """The column a header in two languages or wordings names: a part between
-        slashes or bars, else each line, else each run of one script ("Sl. No
-        क्रम सं.").
+        slashes or bars, else each run of one script ("Sl. No क्रम सं.", "Name"
+        over a line break over "नाम").
 
-        Between slashes, the first part naming a column wins. By lines or by
-        script, every part with Latin letters in it must name one: "ईमेल of the
-        Commissionerate" names no e-mail column, nor "Name" over a line break
-        over "of the Division" the name column.
+        Between slashes, the first part naming a column wins. By script, every
+        run in Latin letters must name one: "ईमेल of the Commissionerate" names
+        no e-mail column; and a header broken over lines is read whole ("Name"
+        over "of the Division" names no name column).
         """
         alternatives = [p for p in _HEADER_SLASHES.split(value) if normalise.normalise_header(p)]
         if len(alternatives) > 1:  # "WhatsApp / Mobile No.": any one may name the column
@@ -209,18 +221,12 @@ class HeaderLookup:
                     hit := self.match_normalised(part, normalise.normalise_header(part))
                 ) is not None:
                     return HeaderHit(hit.field, min(hit.quality, LOOSE))
-        parts = [p for p in _HEADER_LINES.split(value) if normalise.header_without_notes(p)]
-        if len(parts) < 2:
-            parts = [
-                " ".join(words)
-                for _, words in groupby(value.split(), key=str.isascii)
-                if normalise.normalise_header(" ".join(words))
-            ]
+        parts = _script_runs(value)
         if len(parts) < 2:
             return None
         hits = [self.match_normalised(p, normalise.normalise_header(p)) for p in parts]
         if any(h is None and _has_latin(p) for p, h in zip(parts, hits, strict=True)):
-            return None  # "Name\nof the Division" is one header broken over two lines
+            return None  # "ईमेल of the Commissionerate" names no e-mail column
         hit = next((h for h in hits if h is not None), None)
         return None if hit is None else HeaderHit(hit.field, min(hit.quality, LOOSE))
 
@@ -458,7 +464,7 @@ def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch, fmt: ReportFor
             or (
                 _may_be_header(below)
                 and len(set(row.written)) >= MIN_HEADER_MATCHES  # no heading merged across
-                and not any(_is_small_number(t) for t in row.written)
+                and not any(_is_small_number(t.strip("().")) for t in row.written)
             )
         ):
             for index, text in enumerate(row.texts):
@@ -535,7 +541,12 @@ def find_header(
     for index, upper in enumerate(rows):
         lower = rows[index + 1] if index + 1 < len(rows) else None
         candidates: list[HeaderMatch | None] = [_match_one_row(upper, lookup)]
-        if lower is not None and lower.number == upper.number + 1 and _may_be_header(lower):
+        if (
+            lower is not None
+            and lower.number == upper.number + 1
+            and _may_be_header(upper)
+            and _may_be_header(lower)
+        ):
             candidates.append(_match_two_rows(upper, lower, lookup))
         for candidate in candidates:
             if candidate is None or not _is_header(candidate, required):
@@ -642,7 +653,8 @@ _LONG_NUMBER = re.compile(r"\d{5}")
 
 
 def _may_be_header(row: RawRow) -> bool:
-    """Whether a row could be the lower row of a header: text, and nothing that looks like data."""
+    """Whether a row could be one row of a two-row header: text, and nothing that looks
+    like data."""
     texts = 0
     for value in row.cells:
         if value is None:
