@@ -172,7 +172,8 @@ class HeaderLookup:
             if rest:
                 phrases.setdefault(first, []).append((key, field_name))
         self._phrases = phrases  # by first word, longest first
-        self._first_words = frozenset(key.partition(" ")[0] for key in exact)
+        # A header may also open with a word that only qualifies it ("Present Designation").
+        self._first_words = frozenset(key.partition(" ")[0] for key in exact) | _QUALIFYING_WORDS
         # Headers of two or more words, as sets of words: "Employee's Code No." holds
         # every word of "employee code" with others between.
         # Only headers of two words that say something: "No. of Staff" is no "Staff No".
@@ -553,6 +554,12 @@ def find_header(
                 continue
             if best is None or candidate.score(required) > best.score(required):
                 best = candidate
+    if best is not None and len(best.printed) == 1:
+        # A group title or heading right above a header of one row is printed again
+        # with it when tables are pasted one under another.
+        above = next((row for row in rows if row.number == best.row - 1), None)
+        if above is not None and _may_be_header(above):
+            best = replace(best, printed=(_printed(above), *best.printed))
     return best
 
 
@@ -580,8 +587,20 @@ def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> Heade
     tops = [upper.cells[i] if i < len(upper.cells) else None for i in range(width)]
     for index, top in enumerate(tops):
         bottom = lower.cells[index] if index < len(lower.cells) else None
-        joined = f"{top} {bottom}" if isinstance(top, str) and isinstance(bottom, str) else None
+        # A title or group cell merged across its neighbours ("Officer details") is no
+        # part of the header under it.
+        merged = top is not None and top in (
+            tops[index - 1] if index else None,
+            tops[index + 1] if index + 1 < width else None,
+        )
+        joined = (
+            f"{top} {bottom}"
+            if isinstance(top, str) and isinstance(bottom, str) and not merged
+            else None
+        )
         joined_hit = lookup.match(joined)
+        if joined_hit is not None and joined_hit.quality < LOOSE:
+            joined_hit = None  # the words of two cells, read together, say too little
         if (hit := lookup.match(bottom)) is not None:
             cells.append((index, bottom, hit))
         elif (bottom is None or bottom == top) and (hit := lookup.match(top)) is not None:
@@ -590,13 +609,7 @@ def _match_two_rows(upper: RawRow, lower: RawRow, lookup: HeaderLookup) -> Heade
         elif joined_hit is not None:
             cells.append((index, joined, joined_hit))
             upper_names = True
-        elif top is not None or bottom is not None:
-            # Named by neither: kept as written, without a title or group cell merged
-            # across its neighbours ("Officer details" is no part of "Remarks").
-            merged = top is not None and top in (
-                tops[index - 1] if index else None,
-                tops[index + 1] if index + 1 < width else None,
-            )
+        elif top is not None or bottom is not None:  # named by neither: kept as written
             written = bottom if top is None or merged else (top if bottom is None else joined)
             cells.append((index, written, None))
         if normalise.cell_text(bottom) is not None:
@@ -758,16 +771,16 @@ def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) 
             repeated += hit is not None and hit.field == field_name
     if repeated >= MIN_HEADER_MATCHES:
         return REPEATED_HEADER
-    # The upper row of a two-row header names few columns itself ("Officer details").
+    # The upper row of a two-row header, or a group title over the header, names few
+    # columns itself ("Officer details"): printed again, every cell it fills is the same.
     filled = [index for index, text in enumerate(printed_row) if text]
-    if len(filled) < MIN_HEADER_MATCHES:
+    if not filled:
         return None
     for printed in match.printed:
-        for index in filled:
-            if index >= len(printed) or printed[index] != printed_row[index]:
-                break
-        else:
-            return REPEATED_HEADER  # every cell filled is the header's
+        if len(filled) < MIN_HEADER_MATCHES and printed is match.printed[-1]:
+            continue  # one cell like one of the header row's is too little to tell
+        if all(index < len(printed) and printed[index] == printed_row[index] for index in filled):
+            return REPEATED_HEADER
     return None
 
 
@@ -970,9 +983,15 @@ class _Values:
     email_written: str | None
 
     def identifies_an_officer(self) -> bool:
-        """Whether the row names an officer: by name, employee code or email (even a bad one)."""
+        """Whether the row names an officer: by name, employee code or email (even a bad one).
+
+        A code is a code when it has a digit: words alone in the code column, with no
+        name beside them, are a heading or a title printed again ("Officer details").
+        """
         has_email = self.email.address is not None or self.email.problem is not None
-        return self.name is not None or self.employee_code is not None or has_email
+        code = self.employee_code
+        has_code = code is not None and any(ch.isdigit() for ch in code)
+        return self.name is not None or has_code or has_email
 
     def looks_like_data(self) -> bool:
         """Whether the row holds what only an officer row holds: a serial number, an employee
