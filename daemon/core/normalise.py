@@ -303,6 +303,9 @@ _COMPLETED = frozenset(
         "successfully completed",
         "yes completed",
         "completed yes",
+        "cmpltd",
+        "compltd",
+        "completd",
         "passed",
         # Hindi: "complete", "completed", "yes"
         "पूर्ण",
@@ -376,8 +379,10 @@ _PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%$")
 # "Completed on 21.04.2023", "Completed dt. 21/04/23": the date adds nothing to the status.
 _TRAILING_DATE = re.compile(
     r"(?:\s(?:on|dt|dated|date))?"
-    r"\s(?:\d{1,2}\s(?:\d{1,2}|[a-z]{3,9})\s\d{2,4}|\d{4}\s\d{1,2}\s\d{1,2})$"
+    r"\s(?:\d{1,2}\s(?:\d{1,2}|[a-z]{3,9})(?:\s\d{2,4})?|\d{4}\s\d{1,2}\s\d{1,2})$"
 )
+# "पूर्ण / Completed": the same status in two languages.
+_BILINGUAL = re.compile(r"\s*[/|\n]\s*")
 
 
 def completion_status(value: object) -> bool | None:
@@ -387,8 +392,9 @@ def completion_status(value: object) -> bool | None:
     words (पूर्ण, हाँ, முடிந்தது, ஆம்) mean completed; "Not completed", "No",
     "N", "Pending", "In progress", a percentage below 100, a cross and their
     Hindi and Tamil words (अपूर्ण, नहीं, முடியவில்லை, இல்லை) mean not. A note in
-    brackets or a date after the word ("Completed on 21.04.2023") changes
-    nothing. Anything else is unclear: never taken as completed.
+    brackets or a date after the word ("Completed on 21.04.2023", "Completed
+    on 12/4") changes nothing, nor the same word in two languages ("पूर्ण /
+    Completed"). Anything else is unclear: never taken as completed.
     """
     if isinstance(value, bool):
         return value
@@ -401,6 +407,15 @@ def completion_status(value: object) -> bool | None:
         return False
     if percent := _PERCENT.match(text):
         return float(percent.group(1)) >= 100
+    said = _status_words(text)
+    if said is None and _BILINGUAL.search(text):
+        meanings = {_status_words(part) for part in _BILINGUAL.split(text) if part.strip()}
+        if len(meanings) == 1:
+            said = meanings.pop()  # every part says the same; "Yes/No" says nothing
+    return said
+
+
+def _status_words(text: str) -> bool | None:
     words = normalise_header(text)
     if "(" in text or "[" in text:
         words = header_without_notes(text) or words

@@ -348,11 +348,13 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
     skipped: list[SkippedRow] = []
     bases: set[Completion] = set()
     for sheet, match in matches:
-        sheet_rows, sheet_problems, sheet_skipped = _map_sheet(workbook.file, sheet, match, lookup)
+        sheet_rows, sheet_problems, sheet_skipped, by_headings = _map_sheet(
+            workbook.file, sheet, match, lookup
+        )
         rows.extend(sheet_rows)
         problems.extend(sheet_problems)
         skipped.extend(sheet_skipped)
-        bases.add(_completion_basis(match))
+        bases.add("status" if by_headings else _completion_basis(match))
     problems.extend(_duplicate_officers(rows, {sheet.name: match for sheet, match in matches}))
     if not rows:
         sheet, match = matches[0]
@@ -665,16 +667,19 @@ def _printed(row: RawRow) -> tuple[str, ...]:
 _LONG_NUMBER = re.compile(r"\d{5}")
 
 
+_CODE_LIKE = re.compile(r"\d{3}")
+
+
 def _may_be_header(row: RawRow) -> bool:
     """Whether a row could be one row of a two-row header: text, and nothing that looks
-    like data."""
+    like data (an address, a number of three digits or more: a code, a mobile)."""
     texts = 0
     for value in row.cells:
         if value is None:
             continue
         if not isinstance(value, str):
             return False
-        if "@" in value or _LONG_NUMBER.search(value):
+        if "@" in value or _CODE_LIKE.search(value):
             return False
         texts += bool(value.strip())
     return texts > 0
@@ -806,6 +811,7 @@ def _is_small_number(text: str) -> bool:
 _TOTAL = re.compile(
     r"^(?:(?:grand|sub)\s?)?total(?:\s|$)|^(?:total\s)?(?:no|number|count)\s(?:of\s)?"
     r"(?:officers|employees|officials|staff|persons)(?:\s|$)|^(?:कुल|योग|मोत्तम|மொத்தம்)(?:\s|$)"
+    r"|^(?:balance|remaining|(?:sanctioned\s|working\s)?strength)(?:\s|$)"
 )
 # What stands beside a total: "6", "6 officers", "45 Nos.", "(6)".
 _COUNT = re.compile(
@@ -847,6 +853,27 @@ def _is_count(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | N
     return None if code is not None and len(code) >= 4 else COUNT_ROW
 
 
+HEADING_COMPLETED = "a heading: the officers under it have completed the course"
+HEADING_NOT_COMPLETED = "a heading: the officers under it have not completed the course"
+_COMPLETING = re.compile(r"complet|पूर्ण|पूरा|முடி|நிறைவ")
+_NOT_YET = re.compile(r"\b(?:not|yet|pending|incomplete|balance)\b|अपूर्ण|नहीं|இல்லை|வில்லை")
+
+
+def _is_completion_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """A heading that divides the officers by whether they completed: "A. Officers who
+    have completed the course", "NOT YET COMPLETED (4)", without a status column.
+
+    A note ("*Note: ...") is not such a heading, whatever it says.
+    """
+    if row.has_code_or_address or len(set(row.written)) != 1:
+        return None
+    text = row.written[0]
+    words = normalise.header_without_notes(text)
+    if text.startswith(("*", "#")) or _NOTE.match(words) or not _COMPLETING.search(words):
+        return None
+    return HEADING_NOT_COMPLETED if _NOT_YET.search(words) else HEADING_COMPLETED
+
+
 _NOTE = re.compile(r"^(?:notes?|nb|n b|ps|नोट|टिप्पणी|குறிப்பு)(?:\s|$)")
 _SENTENCE_WORDS = 7
 
@@ -865,6 +892,27 @@ def _is_note(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | No
     if len(text.split()) >= _SENTENCE_WORDS:
         return NOTE_ROW  # no officer's name is that long
     return None
+
+
+_PAGE_MARK = re.compile(r"^(?:page\s?\d+(?:\s(?:of\s)?\d+)?|contd|continued|p\s?t\s?o)$")
+_VACANT = frozenset({"vacant", "vacancy", "post vacant", "vacant post", "रिक्त", "காலி", "காலியிடம்"})
+PAGE_MARK = "a page mark"
+VACANT_POST = "a vacant post: no officer"
+
+
+def _is_page_mark(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """ "Page 1 of 2", "Contd...", "P.T.O." where a report runs over printed pages."""
+    if len(set(row.written)) != 1 or row.has_code_or_address:
+        return None
+    return PAGE_MARK if _PAGE_MARK.match(normalise.normalise_header(row.written[0])) else None
+
+
+def _is_vacant_post(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
+    """A post listed with "Vacant" where the officer's name would be, and no code."""
+    name = row.text(match, "name")
+    if name is None or normalise.employee_code(match.cell(row.raw, "employee_code")):
+        return None
+    return VACANT_POST if normalise.header_without_notes(name) in _VACANT else None
 
 
 def _is_section_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
@@ -889,8 +937,11 @@ SKIPPED_ROWS: tuple[RowTest, ...] = (
     _is_column_numbering,
     _is_total,
     _is_count,
+    _is_page_mark,
+    _is_completion_heading,
     _is_note,
     _is_section_heading,
+    _is_vacant_post,
 )
 
 
@@ -1010,7 +1061,9 @@ class _Values:
 
 def _map_sheet(
     file: str, sheet: RawSheet, match: HeaderMatch, lookup: HeaderLookup
-) -> tuple[list[OfficerRow], list[Problem], list[SkippedRow]]:
+) -> tuple[list[OfficerRow], list[Problem], list[SkippedRow], bool]:
+    """The officer rows, problems and rows passed over of one sheet, and whether headings
+    in the table said who completed ("Officers yet to complete the course")."""
     rows: list[OfficerRow] = []
     problems: list[Problem] = []
     skipped: list[SkippedRow] = []
@@ -1057,10 +1110,14 @@ def _map_sheet(
             evidence = evidence or (said if said is not None else filled)
         return evidence
 
+    heading_says: bool | None = None  # what the latest heading says of the officers under it
+
     def completed(raw: RawRow) -> bool:
         evidence = completion_evidence(raw)
         if "status" not in reads:
-            return evidence if reads else True
+            if reads:
+                return evidence
+            return True if heading_says is None else heading_says
         value = match.cell(raw, "status")
         status = normalise.completion_status(value)
         if status is not None:
@@ -1085,6 +1142,8 @@ def _map_sheet(
         if reason is not None:
             if reason == REPEATED_HEADER:
                 in_signature = False  # a new table starts
+            elif reason in (HEADING_COMPLETED, HEADING_NOT_COMPLETED):
+                heading_says = reason == HEADING_COMPLETED
             skip(raw.number, reason)
             continue
         values = _Values(
@@ -1136,7 +1195,7 @@ def _map_sheet(
                 file=file,
             )
         )
-    return rows, problems, skipped
+    return rows, problems, skipped, heading_says is not None
 
 
 def _is_header_part(row: SeenRow, lookup: HeaderLookup) -> bool:

@@ -247,6 +247,30 @@ def test_is_government_email(address: str, expected: bool) -> None:
         ("maybe", None),
         ("Registered", None),
         (1, None),
+        ("100%", True),
+        ("100 %", True),
+        ("50%", False),
+        ("0%", False),
+        ("Completed on 21.04.2023", True),
+        ("Completed on 12/4", True),
+        ("Completed (certificate attached)", True),
+        ("Not completed (on leave)", False),
+        ("Cmpltd", True),
+        ("पूर्ण", True),
+        ("हाँ", True),
+        ("अपूर्ण", False),
+        ("नहीं", False),
+        ("முடிந்தது", True),
+        ("ஆம்", True),
+        ("முடியவில்லை", False),
+        ("இல்லை", False),
+        ("पूर्ण / Completed", True),
+        ("अपूर्ण / Not Completed", False),
+        ("Yes/No", None),  # the template's own words, left unanswered
+        ("Completed / Not completed", None),
+        ("Partly", None),
+        ("Exempted", None),
+        ("No 5", None),
     ],
 )
 def test_completion_status(value: object, expected: bool | None) -> None:
@@ -671,3 +695,16 @@ def test_an_address_only_looking_like_a_government_one_is_not(local: str, domain
 @given(text=st.text())
 def test_is_government_email_takes_any_text(text: str) -> None:
     assert is_government_email(text) in (True, False)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("कर्मचारी कोड", "कर्मचारी कोड"),
+        ("क्रम सं. / Sl. No", "क्रम सं sl no"),
+        ("பணியாளர் குறியீடு", "பணியாளர் குறியீடு"),
+        ("स्थिति।", "स्थिति"),  # the danda is punctuation
+    ],
+)
+def test_words_in_indian_scripts_keep_their_vowel_signs(header: str, expected: str) -> None:
+    assert normalise_header(header) == expected

@@ -493,6 +493,82 @@ def test_without_a_status_column_every_listed_officer_has_completed() -> None:
     assert report.completion == "listed"
 
 
+def _listed(code: int, name: str) -> tuple[object, ...]:
+    return (code - 40000, code, name, "Inspector", None, None)
+
+
+@pytest.mark.parametrize(
+    ("completed_heading", "not_completed_heading"),
+    [
+        ("A. Officers who have completed the course", "B. Officers who are yet to complete it"),
+        ("COMPLETED (2)", "NOT YET COMPLETED (1)"),
+        ("पूर्ण", "अपूर्ण"),
+    ],
+)
+def test_headings_that_divide_the_officers_say_who_completed(
+    completed_heading: str, not_completed_heading: str
+) -> None:
+    book = workbook(
+        sheet(
+            "S",
+            HEADER,
+            (completed_heading,) * 6,  # merged across the table
+            _listed(40101, "R. Selvam"),
+            _listed(40102, "K. Priya"),
+            (not_completed_heading,),  # in the first cell only
+            _listed(40103, "M. Rani"),
+        )
+    )
+    report = map_report(book, UNIT)
+    assert [(r.name, r.completed) for r in report.rows] == [
+        ("R. Selvam", True),
+        ("K. Priya", True),
+        ("M. Rani", False),
+    ]
+    assert report.completion == "status"
+    assert [(s.row, s.reason) for s in report.skipped] == [
+        (2, "a heading: the officers under it have completed the course"),
+        (5, "a heading: the officers under it have not completed the course"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        pytest.param((None, None, "Page 1 of 2"), "a page mark", id="page mark"),
+        pytest.param(("Contd...",), "a page mark", id="continued"),
+        pytest.param((9, None, "Vacant", "Inspector"), "a vacant post: no officer", id="vacant"),
+        pytest.param(("Balance", "1 (on leave)"), "a total", id="balance"),
+        pytest.param(("Total strength", 25, "Completed", 20), "a total", id="strength"),
+    ],
+)
+def test_rows_that_name_no_officer_are_passed_over_with_the_reason(
+    row: tuple[object, ...], reason: str
+) -> None:
+    report = map_report(workbook(sheet("S", HEADER, SELVAM, row, PRIYA)), UNIT)
+    assert [r.name for r in report.rows] == ["R. Selvam", "K. Priya"]
+    assert [(s.row, s.reason) for s in report.skipped] == [(3, reason)]
+
+
+def test_an_officer_row_above_the_header_printed_again_is_no_header() -> None:
+    hindi = ("कर्मचारी कोड", "अधिकारी का नाम", "पदनाम", "उभरती प्रौद्योगिकियों पर पाठ्यक्रम")
+    book = workbook(
+        sheet(
+            "S",
+            hindi,
+            ("1201", "K. Priya", "Inspector", "Completed"),
+            hindi,
+            ("1202", "M. Rani", "Inspector", "Not completed"),
+        )
+    )
+    report = map_report(book, UNIT)
+    assert report.header_rows == {"S": 1}
+    assert [(r.employee_code, r.completed) for r in report.rows] == [
+        ("1201", True),
+        ("1202", False),
+    ]
+
+
 def test_a_status_column_the_format_does_not_name_still_decides() -> None:
     fmt_without_status = ReportFormat(
         name="list",
