@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     send = actions.add_parser("send", help="queue the upstream mail now and send it")
     send.add_argument("--campaign", help="campaign id (default: the first in the config)")
+    send.add_argument("--now", help="act as if it were this time (ISO-8601; default: now)")
     send.add_argument(
         "--force", action="store_true", help="send a new copy even if it was sent before"
     )
@@ -327,7 +328,7 @@ def _report(app: App, args: argparse.Namespace) -> int:
     from daemon.services.notify import queue_upstream
     from daemon.services.outbox import deliver_due
 
-    now = _now(None, app.config.zone.tzinfo)
+    now = _now(args.now, app.config.zone.tzinfo)
     draft = queue_upstream(app, campaign, now, force=args.force)
     if draft is None:
         print("the upstream report was already queued or sent; use --force to send a new copy")

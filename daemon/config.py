@@ -402,6 +402,17 @@ class Upstream(BaseModel):
     format: Text
     send_at: NaiveDatetime
     deadline: date | None = None
+    resend_corrections: date | None = None
+    """Until this day, a unit's correction after the report went up sends a revised
+    report that replaces it ("until 2023-05-10" or a date); unset, the digest says
+    the upstream copy is stale and nothing more is sent."""
+
+    @field_validator("resend_corrections", mode="before")
+    @classmethod
+    def _until(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return re.sub(r"^\s*until\s+", "", value, flags=re.IGNORECASE).strip()
+        return value
 
     @field_validator("send_at", mode="before")
     @classmethod

@@ -301,6 +301,14 @@ class SqlStore:
 
     # -- queries --------------------------------------------------------------
 
+    def sender_of(self, key: str) -> tuple[bool, str | None]:
+        """Whether a message is stored under `key`, and its sender's address."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.text("SELECT from_address FROM messages WHERE key = :k"), {"k": key}
+            ).first()
+            return (row is not None, row.from_address if row is not None else None)
+
     def message(self, key: str) -> MessageRecord | None:
         with self._tx() as conn:
             row = conn.execute(sa.text("SELECT * FROM messages WHERE key = :k"), {"k": key}).first()

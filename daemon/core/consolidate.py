@@ -9,7 +9,6 @@ from daemon.core.compliance import (
     Totals,
     UnitCompliance,
     UnitLike,
-    officer_identity,
     summarise,
     totals,
     unit_compliance,
@@ -50,32 +49,74 @@ class Consolidation:
     summary: tuple[UnitCompliance, ...]
     totals: Totals
     exceptions: tuple[ExceptionRow, ...]
+    duplicates: tuple[ExceptionRow, ...] = ()
+    """Rows about an officer an earlier row already gives: listed once, named here."""
+    withheld: tuple[ExceptionRow, ...] = ()
+    """Completed officers not sent: they lack a value the upstream format requires."""
 
 
 def consolidate(
     upstream: ReportFormat, units: Sequence[UnitLike], current: Mapping[str, Submission]
 ) -> Consolidation:
-    """One numbered row per completed officer: units in the order given, rows as sent."""
+    """One numbered row per completed officer: units in the order given, rows as sent.
+
+    An officer listed twice, by one unit or by two (the same employee code,
+    else the same e-mail address), is one row: the first; the others are
+    exceptions naming both. An officer without a value the upstream format
+    requires (an employee code) is not sent upstream, and is an exception.
+    """
     summary = unit_compliance(units, {unit: summarise(s) for unit, s in current.items()})
     names = {u.id: u.name for u in units}
-    completed: list[tuple[str, OfficerRow]] = [
-        (unit.id, row)
-        for unit in units
-        if unit.id in current
-        for row in current[unit.id].rows
-        if row.completed
+    required = [c.field for c in upstream.columns if c.required and c.field in _VALUES]
+    sent: list[tuple[str, OfficerRow]] = []
+    first: dict[str, tuple[str, OfficerRow]] = {}
+    duplicates: list[ExceptionRow] = []
+    withheld: list[ExceptionRow] = []
+    for unit in units:
+        if unit.id not in current:
+            continue
+        for row in current[unit.id].rows:
+            if not row.completed:
+                continue
+            missing = [_LABELS[f] for f in required if not _VALUES[f](row)]
+            if missing:
+                issue = f"not sent upstream: no {' or '.join(missing)}"
+                withheld.append(_exception(names[unit.id], row, issue))
+                continue
+            who = _same_officer(row)
+            if who is not None and who in first:
+                other_unit, other = first[who]
+                issue = (
+                    f"listed twice: the same officer as {names[other_unit]}, {other.file}"
+                    f" sheet '{other.sheet}' row {other.row}; sent once"
+                )
+                duplicates.append(_exception(names[unit.id], row, issue))
+                continue
+            if who is not None:
+                first[who] = (unit.id, row)
+            sent.append((unit.id, row))
+    rows = [
+        tuple(_cell(column.field, officer, serial) for column in upstream.columns)
+        for serial, (_, officer) in enumerate(sent, start=1)
     ]
-    rows = []
-    for serial, (_, officer) in enumerate(completed, start=1):
-        rows.append(tuple(_cell(column.field, officer, serial) for column in upstream.columns))
     return Consolidation(
         title=upstream.title,
         headers=tuple(c.header for c in upstream.columns),
         rows=tuple(rows),
         summary=summary,
         totals=totals(summary),
-        exceptions=tuple(_exceptions(completed, names)),
+        exceptions=(*withheld, *duplicates, *_exceptions(sent, names)),
+        duplicates=tuple(duplicates),
+        withheld=tuple(withheld),
     )
+
+
+def _same_officer(row: OfficerRow) -> str | None:
+    """Who a row is about, by employee code, else e-mail; None where it has neither
+    (two officers of one name and post in two units are two officers)."""
+    if row.employee_code:
+        return "code:" + "".join(row.employee_code.split()).casefold()
+    return f"email:{row.email}" if row.email else None
 
 
 def _cell(field: str, officer: OfficerRow, serial: int) -> str | int | None:
@@ -87,44 +128,36 @@ def _cell(field: str, officer: OfficerRow, serial: int) -> str | int | None:
     return read(officer) if read else None
 
 
-_REQUIRED = (
-    ("employee_code", "employee code"),
-    ("designation", "designation"),
-    ("mobile", "contact number"),
-    ("email", "e-mail address"),
-)
+_LABELS = {
+    "employee_code": "employee code",
+    "name": "name",
+    "designation": "designation",
+    "mobile": "contact number",
+    "email": "e-mail address",
+}
+_WANTED = ("employee_code", "designation", "mobile", "email")
 
 
-def _exceptions(
-    completed: list[tuple[str, OfficerRow]], names: Mapping[str, str]
-) -> list[ExceptionRow]:
+def _exception(unit: str, row: OfficerRow, issue: str) -> ExceptionRow:
+    return ExceptionRow(
+        unit=unit,
+        file=row.file,
+        sheet=row.sheet,
+        row=row.row,
+        employee_code=row.employee_code,
+        name=row.name,
+        issue=issue,
+    )
+
+
+def _exceptions(sent: list[tuple[str, OfficerRow]], names: Mapping[str, str]) -> list[ExceptionRow]:
+    """What the upstream office may question about the officers sent."""
     out: list[ExceptionRow] = []
-
-    def add(unit_id: str, row: OfficerRow, issue: str) -> None:
-        out.append(
-            ExceptionRow(
-                unit=names[unit_id],
-                file=row.file,
-                sheet=row.sheet,
-                row=row.row,
-                employee_code=row.employee_code,
-                name=row.name,
-                issue=issue,
-            )
-        )
-
-    reported_by: dict[str, list[str]] = {}
-    for unit_id, row in completed:
-        units = reported_by.setdefault(officer_identity(row), [])
-        if unit_id not in units:
-            units.append(unit_id)
-    for unit_id, row in completed:
-        missing = [label for field, label in _REQUIRED if not getattr(row, field)]
+    for unit_id, row in sent:
+        missing = [_LABELS[field] for field in _WANTED if not getattr(row, field)]
         if missing:
-            add(unit_id, row, "missing " + ", ".join(missing))
+            out.append(_exception(names[unit_id], row, "missing " + ", ".join(missing)))
         if row.email and not is_government_email(row.email):
-            add(unit_id, row, f"e-mail {row.email} is not a gov.in or nic.in address")
-        others = [names[u] for u in reported_by[officer_identity(row)] if u != unit_id]
-        if others:
-            add(unit_id, row, "also reported by " + ", ".join(others))
+            issue = f"e-mail {row.email} is not a gov.in or nic.in address"
+            out.append(_exception(names[unit_id], row, issue))
     return out

@@ -99,11 +99,22 @@ class MailMessage:
     """The envelope sender the delivering server recorded, when it did."""
     damaged: bool = False
     """The parts could not be read (nested beyond reason, or malformed); only the headers were."""
+    keyed_by_sender: bool = False
+    """Another sender's message holds this Message-ID: this one's key names its sender too."""
 
     @property
     def key(self) -> str:
-        """The identity used to ingest a message once: its Message-ID, else its content hash."""
-        return self.message_id or f"sha256:{self.sha256}"
+        """The identity used to ingest a message once: its Message-ID, else its content hash.
+
+        Where two senders' messages carry one Message-ID (two offices' software
+        alike), the later one's key is its Message-ID with its sender: two
+        different senders never merge.
+        """
+        if self.message_id is None:
+            return f"sha256:{self.sha256}"
+        if self.keyed_by_sender:
+            return f"{self.message_id} from {self.from_address or '(no address)'}"
+        return self.message_id
 
 
 def parse_message(raw: bytes) -> MailMessage:

@@ -48,6 +48,7 @@ class CampaignPlan:
     upstream_send_at: datetime  # aware
     digest_cron: str
     tz: ZoneInfo
+    resend_until: date | None = None  # a correction re-sends the upstream report until then
 
     def step_due(self, step: Step) -> datetime:
         day = self.unit_deadline + timedelta(days=step.offset_days)
@@ -119,6 +120,19 @@ def upstream_key(campaign_id: str, copy: int = 0) -> str:
     return f"upstream:{campaign_id}" + (f":copy-{copy}" if copy else "")
 
 
+def revision_key(campaign_id: str, correction: str) -> str:
+    """The revised upstream report a unit's correction (its message key) calls for."""
+    return f"upstream:{campaign_id}:revised-for:{correction}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A unit's report that arrived after the upstream report last went."""
+
+    message_key: str
+    received_at: datetime
+
+
 def digest_key(campaign_id: str, fire: datetime) -> str:
     return f"digest:{campaign_id}:{fire.isoformat()}"
 
@@ -130,13 +144,19 @@ def due_mails(
     messages: Sequence[StoredMessage],
     ledger: Sequence[LedgerEntry],
     now: datetime,
+    corrections: Sequence[Correction] = (),
 ) -> list[PlannedMail]:
-    """Every mail of this campaign that is due by `now` and not in the ledger yet."""
+    """Every mail of this campaign that is due by `now` and not in the ledger yet.
+
+    `corrections` are the units' reports that arrived after the upstream report
+    last went; with `plan.resend_until` set, the newest calls for one revised report.
+    """
     planned = {e.key for e in ledger}
     wanted = [
         *_answers(plan, messages, now),
         *_reminders(plan, units, contacts, ledger, now),
         *_upstream(plan, now),
+        *_revision(plan, corrections, now),
         *_digest(plan, now),
     ]
     return [m for m in wanted if m.key not in planned]
@@ -209,6 +229,26 @@ def _reminders(
             PlannedMail(key, kind, plan.id, unit.unit_id, plan.step_due(step), step=step.spec)
         )
     return out
+
+
+def _revision(
+    plan: CampaignPlan, corrections: Sequence[Correction], now: datetime
+) -> list[PlannedMail]:
+    if plan.resend_until is None or not corrections:
+        return []
+    if now.astimezone(plan.tz).date() > plan.resend_until:
+        return []
+    newest = max(corrections, key=lambda c: (c.received_at, c.message_key))
+    return [
+        PlannedMail(
+            revision_key(plan.id, newest.message_key),
+            "upstream",
+            plan.id,
+            None,
+            max(newest.received_at, plan.upstream_send_at),
+            step="revised",
+        )
+    ]
 
 
 def _upstream(plan: CampaignPlan, now: datetime) -> list[PlannedMail]:

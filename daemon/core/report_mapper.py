@@ -317,6 +317,12 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
         match = find_header(sheet, fmt, lookup)
         if match is not None:
             matches.append((sheet, _with_columns_by_content(sheet, match, fmt)))
+    # A list of problems with officers (the Exceptions sheet of a consolidated report)
+    # names officers' columns, but is no list of officers; nor, beside other sheets, is
+    # a sheet named as a summary.
+    matches = [(sheet, match) for sheet, match in matches if not _lists_problems(match)]
+    listing = [(s, m) for s, m in matches if not _SUMMARY_SHEET.search(s.name.lower())]
+    matches = listing or matches
     if not matches:
         return ParsedReport(file=workbook.file, readable=False, reason=_no_table_reason(fmt))
     columns = tuple(c for sheet, match in matches for c in _column_readings(sheet.name, match))
@@ -378,6 +384,23 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
         skipped=tuple(skipped),
         # The weakest evidence any sheet gives is what the report as a whole rests on.
         completion=next(b for b in ("listed", "evidence", "status") if b in bases),
+    )
+
+
+_PROBLEM_HEADERS = frozenset(
+    {"issue", "issues", "problem", "problems", "exception", "exceptions", "error", "errors"}
+)
+
+
+_SUMMARY_SHEET = re.compile(r"\b(?:summary|abstract|exceptions?|problems|issues)\b")
+
+
+def _lists_problems(match: HeaderMatch) -> bool:
+    named = set(match.positions.values())
+    return any(
+        normalise.normalise_header(text) in _PROBLEM_HEADERS
+        for index, text in match.written.items()
+        if index not in named
     )
 
 

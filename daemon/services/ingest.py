@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -182,10 +182,15 @@ class _Poll:
         while self.reading and self.reading[0][1].done() and len(batch) < STORE_AT_ONCE:
             batch.append(self.reading.popleft())
         ready: list[tuple[IncomingMessage, NewMessage, IngestResult]] = []
+        senders: dict[str, str | None] = {}  # what this batch stores, by key
         for incoming, future in batch:
             self.reading_bytes -= len(incoming.raw)
             try:
                 archived, mail, verdict = future.result()
+                if senders.get(mail.key, mail.from_address) != mail.from_address:
+                    mail = replace(mail, keyed_by_sender=True)  # another sender, this batch
+                mail = keyed_apart(self.store, mail)
+                senders.setdefault(mail.key, mail.from_address)
                 item = (self.identity, incoming.item)
                 entry, result = _prepare(mail, verdict, archived, self.now, item)
             except StorageError:
@@ -243,10 +248,23 @@ def ingest_raw(
     `again` evaluates a stored message anew (both replace the earlier verdict).
     """
     archived = archive.store(raw)
-    mail = parse_message(raw)
+    mail = keyed_apart(store, parse_message(raw))
     if not again and assign_to is None and store.has_message(mail.key):
         return _duplicate(store, mail, now, item)
     return _store(store, mail, evaluate(config, mail, assign_to), archived, now, item)
+
+
+def keyed_apart(store: SqlStore, mail: MailMessage) -> MailMessage:
+    """The message keyed by its sender too where another sender's holds its Message-ID.
+
+    The same mail read again (the same sender) keeps its key and is a duplicate.
+    """
+    if mail.message_id is None:
+        return mail
+    stored, sender = store.sender_of(mail.key)
+    if stored and sender != mail.from_address:
+        return replace(mail, keyed_by_sender=True)
+    return mail
 
 
 def read_message(config: Config, raw: bytes) -> ReadMessage:

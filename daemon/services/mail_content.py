@@ -18,10 +18,12 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.adapters.store_sql import MessageRecord
+from daemon.adapters.store_sql import MailRecord, MessageRecord
 from daemon.adapters.templates import RenderedMail
 from daemon.config import Campaign, Config, Unit
 from daemon.core.compliance import completed_officers, percent
+from daemon.core.consolidate import Consolidation, ExceptionRow
+from daemon.core.corrections import Correction
 from daemon.core.models import PRESCRIBED_FIELDS, Submission
 from daemon.core.reconcile import Upcoming
 from daemon.services.status import CampaignStatus
@@ -152,10 +154,26 @@ def _totals(status: CampaignStatus) -> dict[str, Any]:
 
 
 def upstream_context(
-    config: Config, campaign: Campaign, status: CampaignStatus, attachment: str
+    config: Config,
+    campaign: Campaign,
+    status: CampaignStatus,
+    attachment: str,
+    replaces: MailRecord | None = None,
+    corrected_by: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """What the upstream office is told; `replaces` is the report a revised one replaces,
+    `corrected_by` the units whose corrections called for it."""
+    tz = config.zone.tzinfo
+    replacing = None
+    if replaces is not None:
+        replacing = {
+            "sent_on": moment(replaces.sent_at or replaces.planned_at, tz),
+            "subject": replaces.subject or "",
+            "units": ", ".join(corrected_by) or "units",
+        }
     return {
         **base_context(config, campaign),
+        "replaces": replacing,
         "attachment": attachment,
         "totals": _totals(status),
         "units": [
@@ -183,11 +201,31 @@ def digest_context(
     status: CampaignStatus,
     upcoming: Sequence[Upcoming],
     now: datetime,
+    report: Consolidation | None = None,
+    corrections: Sequence[Correction] = (),
 ) -> dict[str, Any]:
+    """The administrators' digest; `report` is what would go upstream now, and
+    `corrections` what units changed since it last went."""
     tz = config.zone.tzinfo
     names = {u.id: u.name for u in config.units}
+    stale = None
+    if corrections:
+        resend = campaign.upstream.resend_corrections
+        stale = {
+            "since": moment(min(c.received_at for c in corrections), tz),
+            "changes": [
+                {"unit": names.get(c.unit_id, c.unit_id), "rows": c.changed_rows,
+                 "at": moment(c.received_at, tz)}
+                for c in corrections
+            ],
+            "resend_until": day(resend) if resend and now.astimezone(tz).date() <= resend
+            else None,
+        }  # fmt: skip
     return {
         **base_context(config, campaign),
+        "stale": stale,
+        "duplicates": _exception_lines(report.duplicates if report else ()),
+        "withheld": _exception_lines(report.withheld if report else ()),
         "as_of": moment(now, tz),
         "as_of_day": day(now, tz),
         "upstream_due": moment(status.upstream_due_at, tz),
@@ -238,6 +276,14 @@ def digest_context(
     }
 
 
+def _exception_lines(rows: Sequence[ExceptionRow]) -> list[str]:
+    return [
+        f"{e.unit}: {e.name or e.employee_code or '(no name)'}, {e.file} sheet '{e.sheet}'"
+        f" row {e.row} – {e.issue}"
+        for e in rows
+    ]
+
+
 def _mailbox_trouble(status: CampaignStatus, tz: ZoneInfo) -> str | None:
     health = status.health
     if not health.failing or health.last_error_at is None:
@@ -250,10 +296,17 @@ def _mailbox_trouble(status: CampaignStatus, tz: ZoneInfo) -> str | None:
     )
 
 
-def message_id_for(key: str, sender: str) -> str:
-    """The same Message-ID for the same planned mail, every time it is composed."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "anupalan.invalid"
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.anupalan@{domain}>"
+def message_id_for(key: str, sender: str, office: str) -> str:
+    """The same Message-ID for the same planned mail, every time it is composed.
+
+    Two offices on one mail domain plan mails with the same keys ("upstream:
+    <campaign>"); the office's name and its sending address are part of the
+    identity, so their Message-IDs never meet.
+    """
+    address = parseaddr(sender)[1].lower()
+    domain = address.rpartition("@")[2] or "anupalan.invalid"
+    identity = "\n".join((office, address, key)).encode("utf-8")
+    return f"<{hashlib.sha256(identity).hexdigest()[:32]}.anupalan@{domain}>"
 
 
 class _ComposingPolicy(email.policy.EmailPolicy):

@@ -17,6 +17,7 @@ from daemon.adapters.store_sql import MailRecord, MessageRecord
 from daemon.bootstrap import App
 from daemon.config import Campaign, Config
 from daemon.core import reconcile
+from daemon.core.corrections import Correction, corrections_since
 from daemon.core.models import Submission
 from daemon.core.reconcile import (
     CampaignPlan,
@@ -56,6 +57,7 @@ def campaign_plan(config: Config, campaign: Campaign) -> CampaignPlan:
         upstream_send_at=campaign.upstream.send_at.replace(tzinfo=tz),
         digest_cron=campaign.digest.cron,
         tz=tz,
+        resend_until=campaign.upstream.resend_corrections,
     )
 
 
@@ -94,7 +96,27 @@ class _Drafter:
             ],
             ledger_entries(self.status.mails),
             self.now,
+            self._late_reports() if self.plan.resend_until else (),
         )
+
+    def _late_reports(self) -> list[reconcile.Correction]:
+        """The units' current reports that arrived after the upstream report last went."""
+        sent = self.status.upstream_sent_at
+        if sent is None:
+            return []
+        return [
+            reconcile.Correction(s.key, s.received_at)
+            for s in self.app.store.current_summaries(self.campaign.id)
+            if s.received_at > sent
+        ]
+
+    def _corrections(self) -> list[Correction]:
+        """What units changed since the upstream report last went, with their rows."""
+        sent = self.status.upstream_sent_at
+        if sent is None:
+            return []
+        units = [u.id for u in self.config.campaign_units(self.campaign)]
+        return corrections_since(sent, self.app.store.submissions(self.campaign.id), units)
 
     def next_tick(self) -> datetime | None:
         """The earliest time after `now` at which this campaign has something to send."""
@@ -133,15 +155,35 @@ class _Drafter:
             name = f"{campaign.id}-zonal-report.xlsx"
             report = consolidation(config, self.app.store, campaign)
             attachments.append((name, consolidation_bytes(report, config.zone.tzinfo), XLSX))
-            context = content.upstream_context(config, campaign, status, name)
+            replaces = None
+            corrected_by: list[str] = []
+            if planned.step == "revised":
+                # The revised report answers the one it replaces, so mail programs
+                # and the upstream office's anupalan see the two together.
+                earlier = [m for m in status.mails if m.kind == "upstream" and m.sent_at]
+                replaces = max(earlier, key=lambda m: m.sent_at or m.planned_at, default=None)
+                in_reply_to = replaces.message_id if replaces else None
+                names = {u.id: u.name for u in config.units}
+                corrected_by = [names[c.unit_id] for c in self._corrections()]
+            context = content.upstream_context(
+                config, campaign, status, name, replaces, corrected_by
+            )
         else:
             to = campaign.digest.to or config.zone.admins
             upcoming = reconcile.upcoming(
                 self.plan, status.units, ledger_entries(status.mails), self.now
             )
-            context = content.digest_context(config, campaign, status, upcoming, self.now)
+            context = content.digest_context(
+                config,
+                campaign,
+                status,
+                upcoming,
+                self.now,
+                consolidation(config, self.app.store, campaign),
+                self._corrections(),
+            )
         rendered = self.app.templates.render(planned.kind, context)
-        message_id = content.message_id_for(planned.key, config.outgoing.from_)
+        message_id = content.message_id_for(planned.key, config.outgoing.from_, config.zone.name)
         msg = content.compose(
             rendered,
             sender=config.outgoing.from_,

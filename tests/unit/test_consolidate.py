@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from daemon.core.consolidate import consolidate
-from daemon.core.models import OfficerRow, Submission
+from daemon.core.models import Column, OfficerRow, ReportFormat, Submission
 from daemon.formats import builtin_formats
 
 T0 = datetime(2023, 4, 21, 9, 0, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_one_numbered_row_per_completed_officer_in_the_upstream_columns() -> Non
     assert report.exceptions == ()
 
 
-def test_exceptions_name_non_government_mail_missing_fields_and_officers_reported_twice() -> None:
+def test_exceptions_name_non_government_mail_missing_fields_and_officers_withheld() -> None:
     zonal = builtin_formats()["zonal-completion-report"]
     current = {
         "north": sub(
@@ -85,19 +85,69 @@ def test_exceptions_name_non_government_mail_missing_fields_and_officers_reporte
             [
                 officer("100", "R. Selvam", "selvam1970@gmail.example.com", row=5),
                 officer(None, "K. Arun", None, mobile=None, row=6),
-                officer("300", "T. Mani", "t.mani@example.gov.in", row=7),
+                officer("301", "T. Mani", None, mobile=None, row=7),
             ],
         ),
-        "south": sub("south", [officer("300", "T. Mani", "t.mani@example.gov.in", row=9)]),
     }
-    issues = {(e.unit, e.row, e.issue) for e in consolidate(zonal, UNITS, current).exceptions}
-    assert issues == {
+    report = consolidate(zonal, UNITS, current)
+    assert {(e.unit, e.row, e.issue) for e in report.exceptions} == {
         (
             "Chennai North",
             5,
             "e-mail selvam1970@gmail.example.com is not a gov.in or nic.in address",
         ),
-        ("Chennai North", 6, "missing employee code, contact number, e-mail address"),
-        ("Chennai North", 7, "also reported by Chennai South"),
-        ("Chennai South", 9, "also reported by Chennai North"),
+        ("Chennai North", 6, "not sent upstream: no employee code"),
+        ("Chennai North", 7, "missing contact number, e-mail address"),
     }
+    # the zonal format requires the employee code: an officer without one is not sent
+    assert [row[1] for row in report.rows] == ["100", "301"]
+    assert [(e.name, e.row) for e in report.withheld] == [("K. Arun", 6)]
+
+
+def test_an_officer_listed_twice_by_one_unit_or_by_two_goes_upstream_once() -> None:
+    # An upstream format that takes officers without a code: the e-mail tells them apart.
+    upstream = ReportFormat(
+        "open",
+        "Officers",
+        (Column("serial", "Sl"), Column("employee_code", "Code"), Column("name", "Name")),
+    )
+    current = {
+        "north": sub(
+            "north",
+            [
+                officer("300", "T. Mani", "t.mani@example.gov.in", row=7),
+                officer(" 300", "T. Mani", "t.mani@example.gov.in", row=8),  # same code
+            ],
+        ),
+        "south": sub(
+            "south",
+            [
+                officer("300", "T Mani", "t.mani@example.gov.in", row=9),
+                officer(None, "S. Devi", "s.devi@example.gov.in", row=10),
+            ],
+        ),
+        "salem": sub("salem", [officer(None, "S. Devi", "s.devi@example.gov.in", row=4)]),
+    }
+    report = consolidate(upstream, UNITS, current)
+    assert [(row[1], row[2]) for row in report.rows] == [("300", "T. Mani"), (None, "S. Devi")]
+    assert [(e.unit, e.row, e.issue) for e in report.duplicates] == [
+        (
+            "Chennai North",
+            8,
+            "listed twice: the same officer as Chennai North, Format.xlsx sheet 'Sheet1' row 7;"
+            " sent once",
+        ),
+        (
+            "Chennai South",
+            9,
+            "listed twice: the same officer as Chennai North, Format.xlsx sheet 'Sheet1' row 7;"
+            " sent once",
+        ),
+        (
+            "Salem",
+            4,
+            "listed twice: the same officer as Chennai South, Format.xlsx sheet 'Sheet1' row 10;"
+            " sent once",
+        ),
+    ]
+    assert set(report.duplicates) <= set(report.exceptions)

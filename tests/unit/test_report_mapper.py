@@ -683,14 +683,30 @@ def test_a_sheet_without_an_employee_code_column_is_sent_back_naming_it() -> Non
 def test_a_sheet_without_a_required_column_beside_a_full_one_is_named_and_not_read() -> None:
     book = workbook(
         sheet("Officers", HEADER, SELVAM),
-        sheet("Summary", ("Name of the Officer", "Designation"), ("Total", "6")),
+        sheet("Division II", ("Name of the Officer", "Designation"), ("K. Priya", "Inspector")),
     )
     report = map_report(book, UNIT)
     assert report.sheets_used == ("Officers",)
     assert [r.name for r in report.rows] == ["R. Selvam"]
     assert [(p.sheet, p.row, p.message.split(":")[0]) for p in report.problems] == [
-        ("Summary", 1, "this sheet was not read")
+        ("Division II", 1, "this sheet was not read")
     ]
+
+
+def test_a_consolidated_reports_summary_and_exceptions_are_no_officers() -> None:
+    book = workbook(
+        sheet("Zonal report", ("Zonal report reg ...",), HEADER, SELVAM, PRIYA),
+        sheet("Summary by unit", ("Unit", "Strength", "Completed"), ("Chennai North", 10, 2)),
+        sheet(
+            "Exceptions",
+            ("Unit", "File", "Sheet", "Row", "Employee ID", "Name", "Issue"),
+            ("Chennai North", "Format.xlsx", "Sheet1", 4, "40123", "R. Selvam", "missing e-mail"),
+        ),
+        sheet("Abstract", ("Sl. No", "Employee Code", "Name of the Officer"), (1, 40123, "x")),
+    )
+    report = map_report(book, ZONAL)
+    assert report.sheets_used == ("Zonal report",)
+    assert [r.name for r in report.rows] == ["R. Selvam", "K. Priya"]
 
 
 def test_the_same_employee_code_twice_is_reported_on_the_later_row() -> None:
