@@ -225,3 +225,32 @@ def test_automatic_replies_are_stored_but_never_counted_or_answered(zone: Zone, 
     assert [d.mail.kind for d in report.queued if d.mail.unit_id == "chennai-north"] == []
     assert app.store.messages("needs_review") == []
     assert app.store.table_counts()["messages"] == 1  # archived and remembered all the same
+
+
+def test_two_senders_with_one_message_id_are_two_messages_and_a_replay_is_neither(
+    zone: Zone, app: App
+) -> None:
+    shared = "<same.anupalan@example.gov.in>"  # two offices' software alike
+    north = reply_message(
+        "ccu-chennai-north@example.gov.in",
+        SUBJECT,
+        [("Format.xlsx", report_xlsx(officers(3)))],
+        message_id=shared,
+    )
+    south = reply_message(
+        "ccu-chennai-south@example.gov.in",
+        SUBJECT,
+        [("Format.xlsx", report_xlsx(officers(2, first_code=50101)))],
+        message_id=shared,
+    )
+    zone.deliver(north, south)
+    results = run_once(app, at(22)).ingested
+    assert sorted(r.outcome for r in results) == ["accepted", "accepted"]
+    assert {s.unit_id for s in app.store.submissions("emerging-tech-l1")} == {
+        "chennai-north",
+        "chennai-south",
+    }
+    zone.deliver(south)  # the same mail delivered again
+    [again] = run_once(app, at(23)).ingested
+    assert again.outcome == "duplicate"
+    assert len(app.store.submissions("emerging-tech-l1")) == 2

@@ -76,3 +76,14 @@ def test_a_header_with_a_line_break_is_refused(subject: str) -> None:
             message_id="<m.anupalan@example.gov.in>",
             date_sent=WHEN,
         )
+
+
+def test_two_offices_on_one_domain_never_share_a_message_id_and_each_repeats_its_own() -> None:
+    from daemon.services.mail_content import message_id_for
+
+    zone_a = message_id_for("upstream:et", "Cell <ccu-a@example.gov.in>", "CGST A Zone")
+    zone_b = message_id_for("upstream:et", "Cell <ccu-b@example.gov.in>", "CGST B Zone")
+    same_address = message_id_for("upstream:et", "Cell <ccu-a@example.gov.in>", "CGST B Zone")
+    assert len({zone_a, zone_b, same_address}) == 3
+    assert zone_a == message_id_for("upstream:et", "ccu-a@example.gov.in", "CGST A Zone")
+    assert zone_a.endswith(".anupalan@example.gov.in>")

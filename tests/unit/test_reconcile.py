@@ -13,6 +13,7 @@ from daemon.core.compliance import current_submissions, summarise, unit_complian
 from daemon.core.models import OfficerRow, Submission, SubmissionSummary
 from daemon.core.reconcile import (
     CampaignPlan,
+    Correction,
     LedgerEntry,
     PlannedMail,
     Step,
@@ -185,6 +186,25 @@ def test_the_upstream_report_is_due_once_from_its_time() -> None:
         m for m in due_mails(PLAN, units, CONTACTS, [], [], at(5, 9, 8)) if m.kind == "upstream"
     ]
     assert upstream == PlannedMail("upstream:et", "upstream", "et", None, PLAN.upstream_send_at)
+
+
+def test_a_correction_after_the_upstream_report_plans_one_revised_report_when_opted_in() -> None:
+    units, _ = state_at(at(5, 9, 8))
+    late = [Correction("m-south-2", at(5, 5, 9)), Correction("m-north-2", at(5, 6, 9))]
+    sent = [LedgerEntry("upstream:et", "upstream", "et", None, "sent")]
+
+    def revisions(plan: CampaignPlan, now: datetime) -> list[PlannedMail]:
+        due = due_mails(plan, units, CONTACTS, [], sent, now, late)
+        return [m for m in due if m.key != "upstream:et" and m.kind == "upstream"]
+
+    assert revisions(PLAN, at(5, 7, 9)) == [], "not opted in: the digest says so, no more"
+    opted = replace(PLAN, resend_until=date(2023, 5, 10))
+    assert revisions(opted, at(5, 7, 9)) == [
+        PlannedMail(
+            "upstream:et:revised-for:m-north-2", "upstream", "et", None, at(5, 6, 9), "revised"
+        )
+    ]  # the newest correction: one revised report for both
+    assert revisions(opted, at(5, 11, 9)) == [], "after the day given, nothing more"
 
 
 @pytest.mark.parametrize(
