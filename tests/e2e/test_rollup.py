@@ -4,10 +4,12 @@ Three `anupalan` processes, each on its own directory: two zones on one mail
 domain, with three units each, and a national instance whose units are the
 zones. The units' replies reach each zone's Maildir; each zone's upstream
 mails, written to its outbox as .eml files, are carried into the national
-Maildir as a mail server would. One officer is listed by two units of zone
-A; a unit of zone B corrects its report after zone B's report went up, and
-zone B (opted in) sends a revised report that replaces it. The national
-figures are checked officer by officer.
+Maildir as a mail server would; and once over the real servers, the zones
+sending by SMTP into the national office's Dovecot mailbox, which it reads by
+IMAP. One officer is listed by two units of zone A; a unit of zone B
+corrects its report after zone B's report went up, and zone B (opted in)
+sends a revised report that replaces it. The national figures are checked
+officer by officer.
 """
 
 from __future__ import annotations
@@ -15,19 +17,28 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from servers import Dovecot
+from smtp_server import SmtpServer
 
 from daemon.testing import make_maildir, reply_message, report_xlsx
 
 DOMAIN = "example.gov.in"
 SUBJECT = "Report reg Completion of Course on Emerging Technologies"
+
+
+NACIN = "nacin-igot@example.nic.in"
+PASSWORD = "nacin-imap-secret-3"
 
 
 def anupalan(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -38,15 +49,21 @@ def anupalan(*args: str | Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "NACIN_IMAP_PASSWORD": PASSWORD},
     )
     assert result.returncode == 0, result.stderr
     return result
 
 
-def zone_config(zone: str, units: list[str], resend: bool) -> str:
+def zone_config(zone: str, units: list[str], resend: bool, smtp: SmtpServer | None) -> str:
     listed = "\n".join(
         f"  - {{id: {u}, name: {u.upper()}, emails: [ccu-{u}@{DOMAIN}], strength: 5}}"
         for u in units
+    )
+    outgoing = (
+        "backend: directory, path: outbox"
+        if smtp is None
+        else f"backend: smtp, host: 127.0.0.1, port: {smtp.port}, security: none"
     )
     return f"""\
 zone:
@@ -54,7 +71,7 @@ zone:
   timezone: Asia/Kolkata
   admins: [admin-{zone}@{DOMAIN}]
 mailbox: {{backend: maildir, path: mailbox}}
-outgoing: {{backend: directory, path: outbox, from: Zonal Cell <ccu-{zone}@{DOMAIN}>}}
+outgoing: {{{outgoing}, from: Zonal Cell <ccu-{zone}@{DOMAIN}>}}
 storage: {{database: var/anupalan.db, archive: var/archive}}
 units:
 {listed}
@@ -72,12 +89,20 @@ campaigns:
 """
 
 
-NATIONAL = f"""\
+def national_config(dovecot: Dovecot | None) -> str:
+    mailbox = (
+        "{backend: maildir, path: mailbox}"
+        if dovecot is None
+        else f"{{backend: imap, host: 127.0.0.1, port: {dovecot.imaps_port}, security: tls,"
+        f" tls_ca: {dovecot.ca_file}, username: {NACIN},"
+        " password: '${NACIN_IMAP_PASSWORD}', first_run: all}"
+    )
+    return f"""\
 zone:
   name: NACIN
   timezone: Asia/Kolkata
   admins: [igot-admin@example.nic.in]
-mailbox: {{backend: maildir, path: mailbox}}
+mailbox: {mailbox}
 outgoing: {{backend: directory, path: outbox, from: IGOT Cell <nacin-igot@example.nic.in>}}
 storage: {{database: var/anupalan.db, archive: var/archive}}
 units:
@@ -108,36 +133,78 @@ def at(day: int, month: int = 4, hour: int = 10) -> str:
     return datetime(2023, month, day, hour).isoformat()
 
 
-def upstream_mails(outbox: Path) -> list[Path]:
-    found = []
-    for path in sorted(outbox.glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if "nacin-igot@example.nic.in" in str(msg["To"]):
-            found.append(path)
-    return found
+def parsed(raw: bytes) -> email.message.EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, email.message.EmailMessage)
+    return msg
 
 
-@pytest.fixture
-def offices(tmp_path: Path) -> dict[str, Path]:
+@dataclass
+class Offices:
+    """The three offices on disk, and how mail goes from the zones to the national office."""
+
+    root: Path
+    dovecot: Dovecot | None = None
+    smtp: SmtpServer | None = None
+    carried: set[bytes] = field(default_factory=set)
+
+    def config(self, name: str) -> Path:
+        return self.root / name / "config.yaml"
+
+    def upstream_sent(self, zone: str) -> list[bytes]:
+        """The upstream mails a zone has sent, oldest first."""
+        sender = f"ccu-{zone}@{DOMAIN}"
+        if self.dovecot is None:
+            raws = [p.read_bytes() for p in sorted((self.root / zone / "outbox").glob("*.eml"))]
+            raws = [r for r in raws if NACIN in str(parsed(r)["To"])]
+        else:
+            raws = self.dovecot.messages(NACIN, "INBOX")
+        mails = [r for r in raws if sender in str(parsed(r)["From"])]
+        return sorted(mails, key=lambda r: parsed(r)["Date"].datetime)
+
+    def carry(self) -> None:
+        """What a mail server does: the zones' upstream mails reach the national mailbox."""
+        if self.dovecot is not None:
+            return  # SMTP delivered them into the national office's IMAP mailbox
+        for raw in [*self.upstream_sent("a"), *self.upstream_sent("b")]:
+            if raw not in self.carried:
+                make_maildir(self.root / "national" / "mailbox", [raw])
+                self.carried.add(raw)
+
+
+def lay_out(root: Path, dovecot: Dovecot | None, smtp: SmtpServer | None) -> Offices:
     setups = {
-        "a": zone_config("a", ["a1", "a2", "a3"], resend=False),
-        "b": zone_config("b", ["b1", "b2", "b3"], resend=True),
-        "national": NATIONAL,
+        "a": zone_config("a", ["a1", "a2", "a3"], resend=False, smtp=smtp),
+        "b": zone_config("b", ["b1", "b2", "b3"], resend=True, smtp=smtp),
+        "national": national_config(dovecot),
     }
-    roots = {}
     for name, text in setups.items():
-        root = tmp_path / name
-        root.mkdir()
-        (root / "config.yaml").write_text(text, encoding="utf-8")
-        make_maildir(root / "mailbox")
-        roots[name] = root
-    return roots
+        (root / name).mkdir()
+        (root / name / "config.yaml").write_text(text, encoding="utf-8")
+        make_maildir(root / name / "mailbox")
+    return Offices(root, dovecot, smtp)
+
+
+@pytest.fixture(params=["mail as files", "imap+smtp"])
+def offices(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Offices]:
+    if request.param == "mail as files":
+        yield lay_out(tmp_path, None, None)
+        return
+    dovecot: Dovecot = request.getfixturevalue("dovecot")
+    dovecot.add_user(NACIN, PASSWORD)
+
+    def deliver(_from: str, rcpt: str, raw: bytes) -> None:
+        if rcpt == NACIN:  # the zones' digests to their admins go nowhere here
+            dovecot.append(rcpt, "INBOX", raw)
+
+    with SmtpServer("none", deliver=deliver) as smtp:
+        yield lay_out(tmp_path, dovecot, smtp)
 
 
 def test_two_zones_on_one_domain_roll_up_to_the_national_office_officer_by_officer(
-    offices: dict[str, Path],
+    offices: Offices,
 ) -> None:
-    a, b, national = offices["a"], offices["b"], offices["national"]
+    a, b, national = (offices.root / name for name in ("a", "b", "national"))
     # Zone A: a2 lists officer 102 of a1 again (one officer, transferred, listed twice).
     replies_a = {
         "a1": officers("a1", 100, 3),
@@ -160,17 +227,14 @@ def test_two_zones_on_one_domain_roll_up_to_the_national_office_officer_by_offic
                 )
             ],
         )
-    for root in (a, b):
-        anupalan("--config", root / "config.yaml", "once", "--now", at(25))
-        anupalan("--config", root / "config.yaml", "once", "--now", at(4, 5, 12))
+    for zone in ("a", "b"):
+        anupalan("--config", offices.config(zone), "once", "--now", at(25))
+        anupalan("--config", offices.config(zone), "once", "--now", at(4, 5, 12))
 
-    [sent_a] = upstream_mails(a / "outbox")
-    [sent_b] = upstream_mails(b / "outbox")
-    id_a, id_b = (
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"]
-        for p in (sent_a, sent_b)
-    )
-    assert id_a != id_b, "two zones on one domain must never share a Message-ID"
+    [sent_a] = offices.upstream_sent("a")
+    [sent_b] = offices.upstream_sent("b")
+    id_b = parsed(sent_b)["Message-ID"]
+    assert parsed(sent_a)["Message-ID"] != id_b, "two zones on one domain, one Message-ID"
 
     # Zone B's unit b3 corrects its report after zone B's went up: one more officer.
     make_maildir(
@@ -183,25 +247,22 @@ def test_two_zones_on_one_domain_roll_up_to_the_national_office_officer_by_offic
             )
         ],
     )
-    anupalan("--config", b / "config.yaml", "once", "--now", at(5, 5, 10))
-    revised = [p for p in upstream_mails(b / "outbox") if p != sent_b]
-    assert len(revised) == 1, "one correction, one revised report"
-    revision = email.message_from_bytes(revised[0].read_bytes(), policy=email.policy.default)
+    anupalan("--config", offices.config("b"), "once", "--now", at(5, 5, 10))
+    [_, revised] = offices.upstream_sent("b")  # one correction, one revised report
+    revision = parsed(revised)
     assert str(revision["Subject"]).startswith("Revised: ")
     assert "replaces the report sent on 04.05.2023" in str(revision["Subject"])
     assert revision["References"] == id_b
 
-    # The mail server carries the zones' upstream mails to the national mailbox.
-    for path in (sent_a, sent_b, revised[0]):
-        make_maildir(national / "mailbox", [path.read_bytes()])
-    anupalan("--config", national / "config.yaml", "once", "--now", at(6, 5))
-    status = json.loads(anupalan("--config", national / "config.yaml", "status", "--json").stdout)
+    offices.carry()
+    anupalan("--config", offices.config("national"), "once", "--now", at(6, 5))
+    status = json.loads(anupalan("--config", offices.config("national"), "status", "--json").stdout)
     assert status["needs_review"] == []
     completed = {u["id"]: u["completed"] for u in status["units"]}
     assert completed == {"zone-a": 9, "zone-b": 10}
 
     out = national / "national.xlsx"
-    anupalan("--config", national / "config.yaml", "report", "build", "--out", out)
+    anupalan("--config", offices.config("national"), "report", "build", "--out", out)
     sheet = load_workbook(out)["Zonal report"]
     codes = sorted(str(row[1]) for row in sheet.iter_rows(min_row=3, values_only=True))
     expected = [
@@ -212,6 +273,6 @@ def test_two_zones_on_one_domain_roll_up_to_the_national_office_officer_by_offic
 
     # Zone A's own records: the officer listed twice went up once, and it said so.
     out_a = a / "zone.xlsx"
-    anupalan("--config", a / "config.yaml", "report", "build", "--out", out_a)
+    anupalan("--config", offices.config("a"), "report", "build", "--out", out_a)
     issues = [row[-1] for row in load_workbook(out_a)["Exceptions"].iter_rows(values_only=True)]
     assert any(str(i).startswith("listed twice: the same officer as A1") for i in issues)

@@ -216,6 +216,11 @@ def test_the_upstream_mail_carries_the_workbook_and_a_summary(zone: Zone, app: A
     [upstream] = [d for d in report.queued if d.mail.kind == "upstream"]
     msg, text, _ = parts(upstream.content)
     assert msg["To"] == "nacin-igot@example.nic.in"
+    # Python folds this subject onto the next line; a mail program shows it unfolded
+    assert str(msg["Subject"]).strip() == (
+        "Test Zone - Zonal report - Level-1 Online Course on Emerging Technologies"
+    )
+    assert text.startswith("Sir/Madam,")
     [attachment] = list(msg.iter_attachments())
     assert attachment.get_filename() == "emerging-tech-l1-zonal-report.xlsx"
     sheet = load_workbook(BytesIO(attachment.get_content()))["Zonal report"]
