@@ -436,6 +436,15 @@ def test_rows_of_every_sheet_with_a_table_are_combined_in_workbook_order() -> No
 
 
 STATUS_HEADER = ("Employee Code", "Name of the Officer", "Status")
+# A format that names no column saying who completed.
+WITHOUT_STATUS = ReportFormat(
+    name="list",
+    title="Officers who completed",
+    columns=(
+        Column("employee_code", "Employee Code", required=True),
+        Column("name", "Name of the Officer", required=True),
+    ),
+)
 
 
 def test_a_status_column_decides_who_completed() -> None:
@@ -478,16 +487,8 @@ def test_a_status_header_written_differently_is_reported_as_written() -> None:
 
 
 def test_without_a_status_column_every_listed_officer_has_completed() -> None:
-    fmt_without_status = ReportFormat(
-        name="list",
-        title="Officers who completed",
-        columns=(
-            Column("employee_code", "Employee Code", required=True),
-            Column("name", "Name of the Officer", required=True),
-        ),
-    )
     book = workbook(sheet("Sheet1", (*STATUS_HEADER[:2], "Office"), ("1", "A", "Madurai")))
-    report = map_report(book, fmt_without_status)
+    report = map_report(book, WITHOUT_STATUS)
     assert [r.completed for r in report.rows] == [True]
     assert report.problems == ()
     assert report.completion == "listed"
@@ -570,16 +571,8 @@ def test_an_officer_row_above_the_header_printed_again_is_no_header() -> None:
 
 
 def test_a_status_column_the_format_does_not_name_still_decides() -> None:
-    fmt_without_status = ReportFormat(
-        name="list",
-        title="Officers who completed",
-        columns=(
-            Column("employee_code", "Employee Code", required=True),
-            Column("name", "Name of the Officer", required=True),
-        ),
-    )
     book = workbook(sheet("Sheet1", STATUS_HEADER, ("1", "A", "Not completed"), ("2", "B", "Yes")))
-    report = map_report(book, fmt_without_status)
+    report = map_report(book, WITHOUT_STATUS)
     assert [r.completed for r in report.rows] == [False, True]
     assert report.completion == "status"
     status = next(c for c in report.columns if c.field == "status")
