@@ -258,6 +258,46 @@ def test_the_digest_shows_bars_what_needs_a_human_and_what_comes_next(zone: Zone
     assert "<script" not in html and "src=" not in html
 
 
+def test_after_the_upstream_report_the_digest_says_its_copy_is_stale_and_what_went_up_once(
+    zone: Zone, app: App
+) -> None:
+    north = officers(3)
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in",
+            SUBJECT,
+            [("Format.xlsx", report_xlsx(north))],
+            date=at(21, 15),
+        ),
+        reply_message(  # South lists North's first officer again, and one without a code
+            "ccu-chennai-south@example.gov.in",
+            SUBJECT,
+            [("Format.xlsx", report_xlsx([north[0], (None, *officers(1, 50101)[0][1:])]))],
+            date=at(21, 16),
+        ),
+    )
+    run_once(app, at(4, 11, month=5))  # the upstream report goes
+    zone.deliver(
+        reply_message(
+            "ccu-chennai-north@example.gov.in",
+            f"Revised: {SUBJECT}",
+            [("Format.xlsx", report_xlsx(officers(5)))],
+            date=at(5, 8, month=5),
+        )
+    )
+    report = run_once(app, at(5, 9, month=5))
+    [digest] = [d for d in report.queued if d.mail.kind == "digest"]
+    _, text, html = parts(digest.content)
+    assert "ATTENTION: the upstream copy is stale since 05.05.2023 09:00:" in text
+    assert "  - Chennai North changed 2 row(s) (05.05.2023 09:00)" in text
+    assert "To send a revised report: anupalan --config FILE report send --force" in text
+    assert "Officers listed twice, sent upstream once (1):" in text
+    assert "Completed officers not sent upstream for want of an employee code (1):" in text
+    assert "The upstream copy is stale since 05.05.2023 09:00" in html
+    # not opted in to revised reports: nothing more goes upstream
+    assert [d for d in report.queued if d.mail.kind == "upstream"] == []
+
+
 def test_delivery_retries_transient_failures_and_reports_permanent_ones(
     zone: Zone, app: App
 ) -> None:
