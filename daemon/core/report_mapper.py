@@ -316,7 +316,7 @@ def map_report(workbook: RawWorkbook, fmt: ReportFormat) -> ParsedReport:
             continue
         match = find_header(sheet, fmt, lookup)
         if match is not None:
-            matches.append((sheet, _with_columns_by_content(sheet, match, fmt)))
+            matches.append((sheet, _with_columns_by_content(sheet, match, fmt, lookup)))
     # A list of problems with officers (the Exceptions sheet of a consolidated report)
     # names officers' columns, but is no list of officers; nor, beside other sheets, is
     # a sheet named as a summary.
@@ -446,22 +446,7 @@ def _missing_columns_reason(sheet: RawSheet, match: HeaderMatch, fmt: ReportForm
 
 # Words of a format's title that do not name its course.
 _TITLE_FILLER = frozenset(
-    [
-        "report",
-        "reg",
-        "regarding",
-        "re",
-        "of",
-        "on",
-        "the",
-        "in",
-        "for",
-        "and",
-        "to",
-        "a",
-        "an",
-        "by",
-    ]
+    {"report", "reg", "regarding", "re", "of", "on", "the", "in", "for", "and", "to", "a", "by"}
 )
 
 
@@ -469,7 +454,9 @@ def _title_words(fmt: ReportFormat) -> frozenset[str]:
     return frozenset(normalise.normalise_header(fmt.title).split()) - _TITLE_FILLER
 
 
-def _with_columns_by_content(sheet: RawSheet, match: HeaderMatch, fmt: ReportFormat) -> HeaderMatch:
+def _with_columns_by_content(
+    sheet: RawSheet, match: HeaderMatch, fmt: ReportFormat, lookup: HeaderLookup
+) -> HeaderMatch:
     """The header match with the columns that only their values name (`column_content`).
 
     The values are those of the rows below the header that may be officers
