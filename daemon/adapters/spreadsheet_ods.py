@@ -1,26 +1,26 @@
 """Reads an OpenDocument .ods attachment (LibreOffice Calc) into raw rows, and nothing more.
 
-The sheet XML (content.xml) is parsed here with defusedxml rather than
-handed to python-calamine. Calamine numbers the rows faithfully, but for .ods
-it reports neither hidden rows nor merged ranges, and a hidden row is one the
-unit meant to leave out. Reading the XML directly keeps every fact the format
-holds: rows numbered as Calc shows them (`table:number-rows-repeated`
-counted), merged ranges (`table:number-columns-spanned`/`-rows-spanned`)
-filled with their value, rows and columns with `table:visibility="collapse"`
-or `"filter"` and sheets whose style says `table:display="false"` marked
-hidden. The XML is read as a stream, and runs of empty rows and cells (Calc
-ends a sheet with one element standing for a million empty rows) only
-advance a counter; the cells read, merged areas included, count against
-`max_cells`.
+python-calamine reads the cells (`spreadsheet_calamine`): rows numbered as
+Calc shows them (`table:number-rows-repeated` counted) and sheets whose style
+says `table:display="false"` marked hidden. For .ods calamine reports neither
+hidden rows nor merged ranges, and a hidden row is one the unit meant to leave
+out; nor does anything bound what a repeated row expands to before calamine
+builds it. So content.xml is first scanned here with defusedxml (which refuses
+a DTD, and with it XML bombs and external entities) for its structure only, no
+cell's value being decoded: rows and columns with `table:visibility="collapse"`
+or `"filter"`, merged ranges (`table:number-columns-spanned`/`-rows-spanned`),
+and the cells the sheets hold, repeats and merged areas included, which count
+against `max_cells`. Runs of empty rows and cells (Calc ends a sheet with one
+element standing for a million empty rows) only advance a counter.
 
-Blank rows are left out; every other row keeps its number.
+Blank rows are left out, and each row ends at its last value; every row keeps
+its number.
 """
 
 from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from io import BytesIO
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError
@@ -28,14 +28,18 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from daemon.adapters.spreadsheet_xlsx import (
+from daemon.adapters.spreadsheet_calamine import (
     ARCHIVE_ERRORS,
     DAMAGED,
     EMPTY,
     PASSWORD_PROTECTED,
+    Layout,
+    Merge,
+    SheetLayout,
+    read_with_calamine,
     too_many_cells,
 )
-from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
+from daemon.core.models import RawWorkbook
 from daemon.errors import UnreadableFile
 
 NOT_ODS = "this file is not an OpenDocument spreadsheet; please send the report as an Excel file"
@@ -43,21 +47,22 @@ ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 
 _SHEET = _TABLE + "table"
 _ROW = _TABLE + "table-row"
 _COLUMN = _TABLE + "table-column"
 _CELL = _TABLE + "table-cell"
 _COVERED_CELL = _TABLE + "covered-table-cell"
-_STYLE_ELEMENT = _STYLE + "style"
-_TABLE_PROPERTIES = _STYLE + "table-properties"
-_PARAGRAPHS = (_TEXT + "p", _TEXT + "h")
 _HIDDEN = ("collapse", "filter")
-_NUMBER_TYPES = ("float", "percentage", "currency")
+_VALUE_TYPE = _OFFICE + "value-type"
+_MAX_COLUMNS = 16384
 
 _ARCHIVE_ERRORS = (*ARCHIVE_ERRORS, KeyError)
+_MANIFEST = "META-INF/manifest.xml"
+_EMPTY_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>'
+)
 
 
 def read_ods(
@@ -75,12 +80,27 @@ def read_ods(
         with zipfile.ZipFile(BytesIO(data)) as archive:
             _check_archive(archive, file_name, max_cells, max_uncompressed_bytes)
             with archive.open("content.xml") as content:
-                sheets = _read_content(content, file_name, max_cells)
+                layout = _scan(content, file_name, max_cells)
+            if _MANIFEST not in archive.namelist():
+                data = _with_manifest(archive)
     except UnreadableFile:
         raise
     except (ParseError, DefusedXmlException, *_ARCHIVE_ERRORS) as exc:
         raise UnreadableFile(file_name, DAMAGED) from exc
-    return RawWorkbook(file=file_name, sheets=tuple(sheets))
+    return read_with_calamine(data, file_name, layout, max_cells=max_cells, blank_rows=False)
+
+
+def _with_manifest(archive: zipfile.ZipFile) -> bytes:
+    """The package with an empty manifest added, without which calamine does not open it.
+
+    Calc always writes one; files made by other programs (and by hand) may not.
+    """
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in archive.infolist():
+            target.writestr(info, archive.read(info))
+        target.writestr(_MANIFEST, _EMPTY_MANIFEST)
+    return out.getvalue()
 
 
 def _check_archive(
@@ -103,38 +123,23 @@ def _check_archive(
 
 @dataclass
 class _Sheet:
-    """A sheet while its rows are read."""
+    """A sheet's structure while its rows are scanned."""
 
-    name: str
-    style: str | None
-    rows: dict[int, list[CellValue]] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_column_runs: list[tuple[int, int]] = field(default_factory=list)  # (first, count)
-    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # row, col, rows, cols
+    merges: list[Merge] = field(default_factory=list)
     next_row: int = 1
     next_column: int = 0
 
-    def finish(self, hidden_styles: set[str]) -> RawSheet:
-        for row, column, height, width in self.merges:
-            value = self.rows[row][column]
-            for number in range(row, row + height):
-                cells = self.rows.get(number)
-                if cells is not None:
-                    for index in range(column, min(column + width, len(cells))):
-                        cells[index] = value
-        width = max((len(cells) for cells in self.rows.values()), default=0)
-        return RawSheet(
-            name=self.name,
-            rows=tuple(
-                RawRow(number=number, cells=tuple(cells), hidden=number in self.hidden_rows)
-                for number, cells in sorted(self.rows.items())
-            ),
-            hidden=self.style in hidden_styles,
+    def layout(self) -> SheetLayout:
+        return SheetLayout(
+            hidden_rows=frozenset(self.hidden_rows),
             hidden_columns=frozenset(
                 index
                 for first, count in self.hidden_column_runs
-                for index in range(first, min(first + count, width))
+                for index in range(first, min(first + count, _MAX_COLUMNS))
             ),
+            merges=tuple(self.merges),
         )
 
 
@@ -152,10 +157,10 @@ class _CellBudget:
             raise UnreadableFile(self.file_name, too_many_cells(self.max_cells))
 
 
-def _read_content(content: IO[bytes], file_name: str, max_cells: int) -> list[RawSheet]:
+def _scan(content: IO[bytes], file_name: str, max_cells: int) -> Layout:
+    """Each sheet's hidden rows and columns and merged ranges, by its place in the workbook."""
     budget = _CellBudget(file_name, max_cells)
-    hidden_styles: set[str] = set()
-    sheets: list[RawSheet] = []
+    sheets: dict[int, SheetLayout] = {}
     sheet: _Sheet | None = None
     depth = 0  # tables nested in a cell (rare) are not sheets; their rows are passed over
     for event, element in iterparse(content, events=("start", "end")):
@@ -164,137 +169,61 @@ def _read_content(content: IO[bytes], file_name: str, max_cells: int) -> list[Ra
             if event == "start":
                 depth += 1
                 if depth == 1:
-                    sheet = _Sheet(
-                        name=element.get(_TABLE + "name", f"Sheet{len(sheets) + 1}"),
-                        style=element.get(_TABLE + "style-name"),
-                    )
+                    sheet = _Sheet()
             else:
                 depth -= 1
                 if depth == 0 and sheet is not None:
-                    sheets.append(sheet.finish(hidden_styles))
+                    sheets[len(sheets)] = sheet.layout()
                     sheet = None
                     element.clear()
         elif event != "end":
             continue
         elif tag == _ROW and depth == 1 and sheet is not None:
-            _read_row(element, sheet, budget)
+            _scan_row(element, sheet, budget)
             element.clear()
         elif tag == _COLUMN and depth == 1 and sheet is not None:
             count = _repeat(element, "number-columns-repeated")
             if element.get(_TABLE + "visibility") in _HIDDEN:
                 sheet.hidden_column_runs.append((sheet.next_column, count))
             sheet.next_column += count
-        elif tag == _STYLE_ELEMENT and _hides_sheet(element):
-            hidden_styles.add(element.get(_STYLE + "name", ""))
-    return sheets
+    return Layout(sheets)
 
 
-def _hides_sheet(style: Element) -> bool:
-    if style.get(_STYLE + "family") != "table":
-        return False
-    properties = style.find(_TABLE_PROPERTIES)
-    return properties is not None and properties.get(_TABLE + "display") == "false"
-
-
-def _read_row(row: Element, sheet: _Sheet, budget: _CellBudget) -> None:
+def _scan_row(row: Element, sheet: _Sheet, budget: _CellBudget) -> None:
     repeat = _repeat(row, "number-rows-repeated")
     first = sheet.next_row
     sheet.next_row += repeat
-    cells: list[CellValue] = []
+    width = 0
     pending_empty = 0
-    merges: list[tuple[int, int, int, int]] = []
+    merges: list[Merge] = []
     for cell in row:
         if cell.tag not in (_CELL, _COVERED_CELL):
             continue
         count = _repeat(cell, "number-columns-repeated")
-        value = _value(cell) if cell.tag == _CELL else None
-        if value is None and cell.tag == _CELL:
+        if cell.tag == _CELL and cell.get(_VALUE_TYPE) is None and not len(cell):
             # A run of empty cells costs nothing unless something follows it.
             pending_empty += count
             continue
         budget.take(pending_empty + count)
-        cells.extend([None] * pending_empty)
+        width += pending_empty
         pending_empty = 0
         height = _repeat(cell, "number-rows-spanned")
-        width = _repeat(cell, "number-columns-spanned")
-        if height > 1 or width > 1:
+        span = _repeat(cell, "number-columns-spanned")
+        if height > 1 or span > 1:
             # Filling a merged range costs a cell per cell it covers.
-            budget.take(height * width)
-            merges.append((first, len(cells), height, width))
-        cells.extend([value] * count)
-    if not cells:
+            budget.take(height * span)
+            merges.append(((first - 1, width), (first + height - 2, width + span - 1)))
+        width += count
+    if not width:
         return  # blank rows only advance the row number
-    budget.take(len(cells) * (repeat - 1))
-    hidden = row.get(_TABLE + "visibility") in _HIDDEN
-    for number in range(first, first + repeat):
-        sheet.rows[number] = list(cells)
-        if hidden:
-            sheet.hidden_rows.add(number)
+    budget.take(width * (repeat - 1))
+    if row.get(_TABLE + "visibility") in _HIDDEN:
+        sheet.hidden_rows.update(range(first, first + repeat))
     sheet.merges.extend(merges)
 
 
 def _repeat(element: Element, attribute: str) -> int:
     try:
         return max(1, int(element.get(_TABLE + attribute, "1")))
-    except ValueError:
-        return 1
-
-
-def _value(cell: Element) -> CellValue:
-    kind = cell.get(_OFFICE + "value-type")
-    if kind in _NUMBER_TYPES:
-        number = _number(cell.get(_OFFICE + "value", ""))
-        if number is not None:
-            return number
-    elif kind == "date":
-        date = _date(cell.get(_OFFICE + "date-value", ""))
-        if date is not None:
-            return date
-    elif kind == "boolean":
-        return cell.get(_OFFICE + "boolean-value") == "true"
-    elif kind == "string" and (written := cell.get(_OFFICE + "string-value")) is not None:
-        return str(written)
-    text = "\n".join(_text(p) for p in cell if p.tag in _PARAGRAPHS)
-    return text or None
-
-
-def _number(text: str) -> int | float | None:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _date(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _text(element: Element) -> str:
-    """The text of a paragraph as Calc shows it: spans joined, `text:s` as spaces, tabs, breaks."""
-    parts: list[str] = [element.text or ""]
-    for child in element:
-        tag = child.tag
-        if tag == _TEXT + "s":
-            parts.append(" " * _count(child))
-        elif tag == _TEXT + "tab":
-            parts.append("\t")
-        elif tag == _TEXT + "line-break":
-            parts.append("\n")
-        elif tag != _OFFICE + "annotation":
-            parts.append(_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _count(element: Element) -> int:
-    try:
-        return max(1, min(int(element.get(_TEXT + "c", "1")), 1000))
     except ValueError:
         return 1

@@ -3,9 +3,11 @@
 What a file is comes from its content (its first bytes, and what a zip file
 holds), never from its name alone: units rename, re-save and zip their
 reports. `.xlsx`, `.xls`, `.ods` and `.csv` files are read by their own thin
-readers; a `.zip` archive is opened and every spreadsheet in it read (each as
-"outer.zip/inner.xlsx"); anything else is refused with a reason that tells a
-clerk what the file is and what to send instead.
+readers (each checks the file's size and structure before python-calamine
+parses its cells; CSV is read by the standard library); a `.zip` archive is
+opened and every spreadsheet in it read (each as "outer.zip/inner.xlsx");
+anything else is refused with a reason that tells a clerk what the file is and
+what to send instead.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ def _flag(argv: list[str], name: str, default: str) -> str:
 
 def run_atheris(argv: list[str]) -> None:
     assert atheris is not None
-    with atheris.instrument_imports(include=["daemon", "openpyxl", "xlrd", "defusedxml"]):
+    with atheris.instrument_imports(include=["daemon", "python_calamine", "xlrd", "defusedxml"]):
         one_input = _load_target()
     corpus = [Path(a) for a in argv[1:] if not a.startswith("-")]
     if not corpus:

@@ -1,10 +1,13 @@
-"""The streamed .xlsx reader gives exactly what openpyxl's full model gives.
+"""The .xlsx reader gives what openpyxl's full model gives.
 
-`read_xlsx` streams a workbook's sheets through its own reader of
-openpyxl's parts. Each workbook generated here is read both ways, and the two
-`RawWorkbook`s must be equal; the workbook-level state the streaming path
-reads must equal what openpyxl's own reader gives, and the files openpyxl
-refuses must still be refused.
+`read_xlsx` reads cells through python-calamine and hidden rows and columns
+through its own scan of the sheet XML. Each workbook generated here is read
+both ways, through `read_xlsx` and through openpyxl's public full model
+(`load_workbook`), and the values, merged ranges, hidden rows, hidden columns
+and hidden sheets must agree. Workbooks whose cells are at odd places (a table
+starting at C7, a cell far from the others) keep their rows numbered as Excel
+shows them, and a sheet whose extent is too large is refused before calamine
+builds it.
 """
 
 from __future__ import annotations
@@ -19,25 +22,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
-from openpyxl.reader.excel import ExcelReader
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from daemon.adapters.spreadsheet_xlsx import (
-    DAMAGED,
-    DEFAULT_MAX_CELLS,
-    _read_full_model,
-    _read_streaming,
-    _WorkbookReader,
-    read_xlsx,
-)
-from daemon.core.models import RawWorkbook
+from daemon.adapters.spreadsheet_xlsx import DAMAGED, read_xlsx
+from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
 from daemon.errors import UnreadableFile
 from daemon.testing import with_shared_strings
 
-# Titles that differ only in case or by a trailing number: openpyxl numbers the duplicates.
 TITLES = ["Data", "data", "DATA", "Data1", "Sheet", "Sheet1", "Summary", "Div I", "Div I1"]
 STATES = ["visible", "hidden", "veryHidden"]
 DATE_FORMATS = [
@@ -92,7 +86,10 @@ def sheet_specs(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def workbooks(draw: st.DrawFn) -> bytes:
     count = draw(st.integers(min_value=1, max_value=4))
-    titles = [draw(st.sampled_from(TITLES)) for _ in range(count)]
+    # Excel refuses two sheets whose names differ only in case.
+    titles = draw(
+        st.lists(st.sampled_from(TITLES), min_size=count, max_size=count, unique_by=str.lower)
+    )
     # A workbook must keep one visible sheet: the first.
     states = ["visible", *(draw(st.sampled_from(STATES)) for _ in range(count - 1))]
     wb = Workbook()
@@ -144,50 +141,68 @@ def _as_excel_writes(data: bytes, titles: list[str], shared: str) -> bytes:
     return with_shared_strings(_replace_part(data, "xl/workbook.xml", retitled), _SHARED[shared])
 
 
-def streamed(data: bytes) -> RawWorkbook:
-    sheets = _read_streaming(data, "r.xlsx", DEFAULT_MAX_CELLS)
-    assert sheets is not None, "the workbook was read through the full model"
-    return RawWorkbook(file="r.xlsx", sheets=sheets)
+def full_model(data: bytes) -> RawWorkbook:
+    """The workbook as openpyxl's public full model gives it: every cell an object."""
+    wb = load_workbook(io.BytesIO(data), data_only=True)
+    sheets = []
+    for ws in wb.worksheets:
+        grid: list[list[CellValue]] = [list(values) for values in ws.iter_rows(values_only=True)]
+        for merged in ws.merged_cells.ranges:
+            value = ws.cell(row=merged.min_row, column=merged.min_col).value
+            for row in grid[merged.min_row - 1 : merged.max_row]:
+                row[merged.min_col - 1 : merged.max_col] = [value] * (
+                    merged.max_col - merged.min_col + 1
+                )
+        hidden_rows = {n for n, d in ws.row_dimensions.items() if d.hidden}
+        hidden_columns = {
+            index
+            for d in ws.column_dimensions.values()
+            if d.hidden and d.min is not None
+            for index in range(d.min - 1, min(d.max or d.min, ws.max_column))
+        }
+        sheets.append(
+            RawSheet(
+                name=ws.title,
+                rows=tuple(
+                    RawRow(number=n, cells=tuple(cells), hidden=n in hidden_rows)
+                    for n, cells in enumerate(grid, start=1)
+                ),
+                hidden=ws.sheet_state != "visible",
+                hidden_columns=frozenset(hidden_columns),
+            )
+        )
+    return RawWorkbook(file="r.xlsx", sheets=tuple(sheets))
 
 
-def workbook_state(reader: Any) -> dict[str, Any]:
-    """What the streaming path reads of a workbook, as openpyxl's reader leaves it."""
-    wb = reader.wb
-    return {
-        "epoch": wb.epoch,
-        "cell_styles": [tuple(style) for style in wb._cell_styles],
-        "date_formats": set(wb._date_formats),
-        "timedelta_formats": set(wb._timedelta_formats),
-        "differential_styles": list(wb._differential_styles.styles),
-        "sheets": [(type(s).__name__, s.title, s.sheet_state) for s in wb._sheets],
-        "named_styles": [style.name for style in wb._named_styles],
-    }
-
-
-def read_with(reader_class: type, data: bytes) -> dict[str, Any]:
-    reader = reader_class(io.BytesIO(data), read_only=True, keep_vba=False, data_only=True)
-    reader.read()
-    try:
-        return workbook_state(reader)
-    finally:
-        reader.wb.close()
-
-
-class _OpenpyxlReader(ExcelReader):  # type: ignore[misc]
-    """openpyxl's own reader, with sheets left unsized as the streaming reader leaves them."""
-
-    read_worksheets = _WorkbookReader.read_worksheets
-    read_strings = _WorkbookReader.read_strings
+def shown(workbook: RawWorkbook) -> list[dict[str, Any]]:
+    """What a reader of the sheets sees: each row with a value, its cells up to the last value,
+    which of those rows are hidden, which columns holding values are hidden, and the sheet's
+    name and state. (openpyxl's model also counts styled empty cells in a sheet's size.)"""
+    sheets = []
+    for sheet in workbook.sheets:
+        rows = {}
+        for row in sheet.rows:
+            cells = list(row.cells)
+            while cells and cells[-1] is None:
+                cells.pop()
+            if cells:
+                rows[row.number] = (tuple(cells), row.hidden)
+        width = max((len(cells) for cells, _ in rows.values()), default=0)
+        sheets.append(
+            {
+                "name": sheet.name,
+                "hidden": sheet.hidden,
+                "rows": rows,
+                "hidden_columns": {c for c in sheet.hidden_columns if c < width},
+            }
+        )
+    return sheets
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=workbooks())
-def test_the_streamed_workbook_is_the_full_models(data: bytes) -> None:
-    expected = _read_full_model(data, "r.xlsx", DEFAULT_MAX_CELLS)
-    assert streamed(data) == expected
-    assert read_xlsx(data, "r.xlsx") == expected
-    state = read_with(_WorkbookReader, data)
-    assert state == read_with(_OpenpyxlReader, data)
+def test_the_workbook_read_is_openpyxls_full_model(data: bytes) -> None:
+    assert shown(read_xlsx(data, "r.xlsx")) == shown(full_model(data))
 
 
 def test_the_generated_workbooks_hold_what_they_are_meant_to() -> None:
@@ -216,9 +231,9 @@ def test_the_generated_workbooks_hold_what_they_are_meant_to() -> None:
     third.sheet_state = "hidden"
     out = io.BytesIO()
     wb.save(out)
-    data = _as_excel_writes(out.getvalue(), ["Data", "data", "Data1"], "some")
-    got = streamed(data)
-    assert got == _read_full_model(data, "r.xlsx", DEFAULT_MAX_CELLS)
+    data = _as_excel_writes(out.getvalue(), ["Data", "data1", "Data11"], "some")
+    got = read_xlsx(data, "r.xlsx")
+    assert shown(got) == shown(full_model(data))
     assert [(s.name, s.hidden) for s in got.sheets] == [
         ("Data", False),
         ("data1", True),
@@ -240,94 +255,85 @@ def test_the_generated_workbooks_hold_what_they_are_meant_to() -> None:
     assert b't="s"' in sheet and b't="inlineStr"' in sheet
 
 
-def _replace_part(data: bytes, name: str, change: Callable[[bytes | None], bytes | None]) -> bytes:
+def _replace_part(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
     ):
-        names = source.namelist()
         for info in source.infolist():
-            part: bytes | None = source.read(info)
-            if info.filename == name:
-                part = change(part)
-            if part is not None:
-                target.writestr(info.filename, part)
-        if name not in names:
-            added = change(None)
-            if added is not None:
-                target.writestr(name, added)
+            part = source.read(info)
+            target.writestr(info.filename, change(part) if info.filename == name else part)
     return out.getvalue()
 
 
-def _plain_workbook() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.append(["Emp. Code", "Name", "Joined"])
-    ws.append([40101, "R. Selvam", dt.datetime(2020, 1, 2)])
-    ws.row_dimensions[2].hidden = True
+def _saved(wb: Workbook) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-_NO_CELL_FORMATS = (
-    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    b'<fonts count="1"><font><sz val="11"/></font></fonts></styleSheet>'
-)
-_NO_NAMED_STYLES = (
-    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    b'<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/></numFmts>'
-    b'<fonts count="1"><font><sz val="11"/></font></fonts>'
-    b'<fills count="1"><fill><patternFill/></fill></fills>'
-    b'<borders count="1"><border/></borders>'
-    b'<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    b'<xf numFmtId="164" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/></cellXfs>'
-    b"</styleSheet>"
-)
+def test_rows_and_columns_before_the_table_keep_its_cells_where_excel_shows_them() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["C7"] = "Employee Code"
+    ws["D7"] = "Name"
+    ws["C8"] = 40123
+    ws["D8"] = "R. Selvam"
+    ws.row_dimensions[8].hidden = True
+    ws.column_dimensions["A"].hidden = True
+    sheet = read_xlsx(_saved(wb), "r.xlsx").sheets[0]
+    assert [row.number for row in sheet.rows] == list(range(1, 9))
+    assert sheet.rows[6].cells == (None, None, "Employee Code", "Name")
+    assert sheet.rows[7].cells == (None, None, 40123, "R. Selvam")
+    assert [row.number for row in sheet.rows if row.hidden] == [8]
+    assert sheet.hidden_columns == frozenset({0})
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        pytest.param(lambda part: None, id="no styles.xml"),
-        pytest.param(lambda part: _NO_CELL_FORMATS, id="styles.xml without cell formats"),
-        pytest.param(lambda part: _NO_NAMED_STYLES, id="styles.xml without named styles"),
-    ],
-)
-def test_workbooks_without_their_own_styles_get_openpyxls_defaults(
-    change: Callable[[bytes | None], bytes | None],
-) -> None:
-    data = _replace_part(_plain_workbook(), "xl/styles.xml", change)
-    assert read_with(_WorkbookReader, data) == read_with(_OpenpyxlReader, data)
-    assert outcome(read_xlsx, data) == outcome(_read_full_model, data, DEFAULT_MAX_CELLS)
+def test_hidden_rows_and_columns_are_read_whatever_prefix_and_order_the_xml_uses() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for n in range(1, 6):
+        ws.append([n, f"Officer {n}", "Inspector"])
+    data = _replace_part(
+        _saved(wb),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<row r="3"', b'<row spans="1:3" hidden="true" r="3"').replace(
+            b"<sheetData>", b'<cols><col max="3" hidden="1" min="2"/></cols><sheetData>'
+        ),
+    )
+    sheet = read_xlsx(data, "r.xlsx").sheets[0]
+    assert [row.number for row in sheet.rows if row.hidden] == [3]
+    assert sheet.hidden_columns == frozenset({1, 2})
 
 
-def outcome(read: Callable[..., RawWorkbook], *args: Any) -> RawWorkbook | str:
-    """What a reader gives for `args`, or the reason it refuses them."""
-    try:
-        return read(args[0], "r.xlsx", *args[1:])
-    except UnreadableFile as exc:
-        return exc.reason
+def test_a_cell_far_from_the_others_is_refused_before_the_sheet_is_built() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "title"
+    ws["B1"] = 1
+    # Read, this sheet would be 17 billion cells from A1 to XFD1048576.
+    far = _replace_part(
+        _saved(wb),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'r="B1"', b'r="XFD1048576"'),
+    )
+    with pytest.raises(UnreadableFile, match="the file is too large"):
+        read_xlsx(far, "r.xlsx")
 
 
-@pytest.mark.parametrize(
-    ("part", "content"),
-    [
-        ("xl/styles.xml", b"<styleSheet><fonts><font><sz val='big'/></font></fonts></styleSheet>"),
-        ("xl/styles.xml", b"<styleSheet"),
-        ("docProps/core.xml", b"<coreProperties"),
-        ("docProps/custom.xml", b"<Properties"),
-        ("xl/workbook.xml", b"<workbook><sheets><sheet name='x'/></sheets>"),
-    ],
-)
-def test_parts_openpyxl_refuses_still_make_the_file_damaged(part: str, content: bytes) -> None:
-    data = _replace_part(_plain_workbook(), part, lambda _: content)
-    with pytest.raises(Exception):  # noqa: B017 - openpyxl raises all sorts on bad XML
-        read_with(_OpenpyxlReader, data)
-    with pytest.raises(Exception):  # noqa: B017
-        read_with(_WorkbookReader, data)
+def test_a_sheet_cut_short_is_damaged() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for n in range(1, 50):
+        ws.append([n, f"Officer {n}"])
+    data = _replace_part(
+        _saved(wb), "xl/worksheets/sheet1.xml", lambda xml: xml[: xml.index(b'<row r="20"')]
+    )
     with pytest.raises(UnreadableFile) as refused:
         read_xlsx(data, "r.xlsx")
     assert refused.value.reason == DAMAGED

@@ -1,0 +1,197 @@
+"""Turns a workbook read by python-calamine into a `RawWorkbook`.
+
+Calamine (Rust) reads the cells of .xlsx, .xlsm, .xls and .ods files. This
+module keeps what the mapper needs of them: every worksheet in workbook
+order, rows numbered as the spreadsheet program shows them (the leading
+empty rows and columns are kept, so a table starting at C7 has its first
+cell in row 7 at index 2), empty cells as None, dates as datetimes, merged
+ranges filled with the value of their first cell and hidden sheets marked.
+
+What calamine does not give is given by the format's own reader, which
+scans the file before calamine sees it (`spreadsheet_xlsx`, `spreadsheet_xls`,
+`spreadsheet_ods`): hidden rows and columns, the merged ranges of an .ods,
+and the checks that refuse a file before it is parsed. Calamine allocates a
+sheet's whole extent at once (a cell at XFD1048576 asks for 17 billion
+cells, and the allocation failure ends the process), so those checks must
+bound the extent first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from python_calamine import (
+    CalamineError,
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
+
+from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
+from daemon.errors import UnreadableFile
+
+DEFAULT_MAX_CELLS = 2_000_000
+"""More cells than this is not a unit's report; reading it would only tie up the service."""
+
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024
+"""The most the parts of a workbook may take once unzipped (a guard against zip bombs)."""
+
+EMPTY = "the file is empty"
+DAMAGED = "the file is damaged and could not be opened; please save it again and resend"
+PASSWORD_PROTECTED = "the file is password-protected; please remove the password and resend"
+
+# What zipfile raises on a damaged archive: bad headers, bad CRCs, truncated or
+# encrypted members, compression methods it does not know.
+ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+)
+
+Merge = tuple[tuple[int, int], tuple[int, int]]
+# A merged range as calamine gives it, 0-based: (first row, first column), (last row, last column).
+
+
+def too_many_cells(max_cells: int) -> str:
+    return (
+        f"the file is too large to be a report (more than {max_cells:,} cells);"
+        " please send only the report sheet"
+    )
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """What a format's scan found of one sheet that calamine does not report."""
+
+    hidden_rows: frozenset[int] = frozenset()  # row numbers, 1-based
+    hidden_columns: frozenset[int] = frozenset()  # 0-based
+    merges: tuple[Merge, ...] | None = None  # None: take calamine's
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The scan of a whole workbook: each sheet's layout by its position in the workbook."""
+
+    sheets: dict[int, SheetLayout] = field(default_factory=dict)
+
+    def of(self, index: int) -> SheetLayout:
+        return self.sheets.get(index, _NO_LAYOUT)
+
+
+_NO_LAYOUT = SheetLayout()
+
+
+def read_with_calamine(
+    data: bytes,
+    file_name: str,
+    layout: Layout,
+    *,
+    max_cells: int,
+    blank_rows: bool = True,
+) -> RawWorkbook:
+    """Every worksheet of the workbook in `data`, as raw rows.
+
+    `blank_rows=False` leaves out rows with no value and trims every row after
+    its last value (as an .ods is read: Calc pads every sheet to 1024 columns).
+    Raises `UnreadableFile` when calamine cannot open the workbook.
+    """
+    try:
+        workbook = CalamineWorkbook.from_filelike(BytesIO(data))
+    except PasswordError as exc:
+        raise UnreadableFile(file_name, PASSWORD_PROTECTED) from exc
+    except (CalamineError, ValueError, OSError) as exc:
+        raise UnreadableFile(file_name, DAMAGED) from exc
+    sheets = []
+    used = 0
+    with workbook:
+        for index, meta in enumerate(workbook.sheets_metadata):
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue  # chart sheets and macro sheets hold no rows
+            try:
+                sheet = workbook.get_sheet_by_index(index)
+                grid = sheet.to_python(skip_empty_area=False)
+                found = sheet.merged_cell_ranges
+            except PasswordError as exc:
+                raise UnreadableFile(file_name, PASSWORD_PROTECTED) from exc
+            except (CalamineError, ValueError, OSError) as exc:
+                raise UnreadableFile(file_name, DAMAGED) from exc
+            sheet_layout = layout.of(index)
+            merges = sheet_layout.merges if sheet_layout.merges is not None else found or ()
+            raw, area = _raw_sheet(meta.name, grid, merges, sheet_layout, blank_rows)
+            used += area
+            if used > max_cells:
+                raise UnreadableFile(file_name, too_many_cells(max_cells))
+            sheets.append(raw if meta.visible == SheetVisibleEnum.Visible else _hidden(raw))
+    return RawWorkbook(file=file_name, sheets=tuple(sheets))
+
+
+def _hidden(sheet: RawSheet) -> RawSheet:
+    return RawSheet(sheet.name, sheet.rows, hidden=True, hidden_columns=sheet.hidden_columns)
+
+
+def _raw_sheet(
+    name: str,
+    grid: Sequence[Sequence[object]],
+    merges: Sequence[Merge],
+    layout: SheetLayout,
+    blank_rows: bool,
+) -> tuple[RawSheet, int]:
+    """One sheet from calamine's grid, and its area in cells."""
+    date, combine, midnight = dt.date, dt.datetime.combine, dt.time()
+    rows: list[list[CellValue]] = [
+        [None if v == "" else combine(v, midnight) if type(v) is date else v for v in values]
+        for values in grid
+    ]
+    height = len(rows)
+    width = len(rows[0]) if rows else 0
+    if merges:
+        # A merged range reaches as far as the sheet shows it, even past the last value.
+        height = max(height, *(last[0] + 1 for _, last in merges))
+        width = max(width, *(last[1] + 1 for _, last in merges))
+        for values in rows:
+            values.extend([None] * (width - len(values)))
+        rows.extend([None] * width for _ in range(height - len(rows)))
+        _fill(rows, merges)
+    hidden_rows = layout.hidden_rows
+    numbered = [
+        RawRow(number=number, cells=tuple(values), hidden=number in hidden_rows)
+        for number, values in enumerate(rows, start=1)
+    ]
+    if not blank_rows:
+        numbered = [_trimmed(row) for row in numbered if any(v is not None for v in row.cells)]
+        width = max((len(row.cells) for row in numbered), default=0)
+    return (
+        RawSheet(
+            name=name,
+            rows=tuple(numbered),
+            hidden_columns=frozenset(c for c in layout.hidden_columns if c < width),
+        ),
+        height * width,
+    )
+
+
+def _fill(rows: list[list[CellValue]], merges: Sequence[Merge]) -> None:
+    """Every cell of each merged range takes the value of the range's first cell."""
+    merges = [m for m in merges if m[0][0] <= m[1][0] and m[0][1] <= m[1][1]]
+    shown = [rows[first[0]][first[1]] for first, _ in merges]
+    for ((top, left), (bottom, right)), value in zip(merges, shown, strict=True):
+        for values in rows[top : bottom + 1]:
+            values[left : right + 1] = [value] * (right + 1 - left)
+
+
+def _trimmed(row: RawRow) -> RawRow:
+    cells = row.cells
+    end = len(cells)
+    while end and cells[end - 1] is None:
+        end -= 1
+    return RawRow(number=row.number, cells=cells[:end], hidden=row.hidden)
