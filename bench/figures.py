@@ -309,22 +309,31 @@ def poll(ctx: Context) -> list[Figure | str]:
 # --------------------------------------------------------------------------- 3. large report
 
 
-def large(ctx: Context) -> list[Figure]:
+def large(ctx: Context) -> list[Figure | str]:
     rows = ctx.sizes.large_rows
     folder = ctx.folder("large")
     path = folder / "large-report.xlsx"
     path.write_bytes(workload.unit_report(rows))
     say(f"large: a {rows}-row workbook of {path.stat().st_size / 1e6:.1f} MB")
     raw = worker("parse-raw", path)
+    near = worker("parse-calamine", path)
     ours = worker("parse-anupalan", path)
-    raw_result, our_result = raw.result(), ours.result()
+    raw_result, near_result, our_result = raw.result(), near.result(), ours.result()
     if our_result["rows"] != rows:
         raise RuntimeError(f"anupalan read {our_result['rows']} officer rows of {rows}")
-    raw_rate = raw_result["rows"] / raw_result["seconds"]
+    near_rate = near_result["rows"] / near_result["seconds"]
     our_rate = our_result["rows"] / our_result["seconds"]
     say(
         f"large: openpyxl read-only {raw_result['seconds']:.2f} s,"
-        f" {raw_result['peak_rss_mb']:.0f} MB; anupalan {our_result['seconds']:.2f} s,"
+        f" {raw_result['peak_rss_mb']:.0f} MB; python-calamine {near_result['seconds']:.2f} s,"
+        f" {near_result['peak_rss_mb']:.0f} MB; anupalan {our_result['seconds']:.2f} s,"
+        f" {our_result['peak_rss_mb']:.0f} MB"
+    )
+    side_by_side = (
+        f"{rows}-row workbook, seconds and peak RSS: openpyxl read-only iteration"
+        f" {raw_result['seconds']:.2f} s, {raw_result['peak_rss_mb']:.0f} MB;"
+        f" python-calamine {near_result['seconds']:.2f} s, {near_result['peak_rss_mb']:.0f} MB;"
+        f" anupalan (read and mapped) {our_result['seconds']:.2f} s,"
         f" {our_result['peak_rss_mb']:.0f} MB"
     )
     write_floor = worker("write-raw", rows)
@@ -332,24 +341,27 @@ def large(ctx: Context) -> list[Figure]:
     floor_s, ours_s = write_floor.result()["seconds"], write_ours.result()["seconds"]
     say(f"large: write-only raw {floor_s:.2f} s, anupalan's workbook {ours_s:.2f} s")
     return [
+        side_by_side,
         Figure(
             "large_parse",
-            f"{rows}-row workbook read and mapped (parse_attachment)",
+            f"{rows}-row workbook read and mapped (parse_attachment);"
+            " floor: python-calamine's own read",
             "rows/s",
             our_rate,
-            raw_rate,
-            "ratio >= 0.80",
-            our_rate / raw_rate >= 0.80,
+            near_rate,
+            "ratio >= 0.33 (within 3x calamine)",
+            our_rate / near_rate >= 1 / 3,
             higher_is_better=True,
         ),
         Figure(
             "large_parse_memory",
-            f"peak RSS of the process reading the {rows}-row workbook",
+            f"peak RSS of the process reading the {rows}-row workbook;"
+            " floor: python-calamine's own read",
             "MB",
             our_result["peak_rss_mb"],
-            raw_result["peak_rss_mb"],
-            "anupalan < 300 MB",
-            our_result["peak_rss_mb"] < 300,
+            near_result["peak_rss_mb"],
+            "anupalan < 150 MB",
+            our_result["peak_rss_mb"] < 150,
         ),
         Figure(
             "large_write",
