@@ -99,6 +99,10 @@ def report(n: int) -> bytes:
     )
 
 
+# Made once: a workbook records when it was written, so two made a second apart differ.
+FORWARDED_REPORT = report_xlsx(officers(3))
+
+
 def forwarded(sender: str = UNIT) -> bytes:
     """A mail forwarding a unit's earlier reply as an attached mail (an ItemAttachment).
 
@@ -111,7 +115,7 @@ def forwarded(sender: str = UNIT) -> bytes:
     inner["Message-ID"] = "<inner-report@units.example.gov.in>"
     inner.set_content("Sir, the report is attached.")
     inner.add_attachment(
-        report_xlsx(officers(3)),
+        FORWARDED_REPORT,
         maintype=XLSX_TYPE.split("/")[0],
         subtype=XLSX_TYPE.split("/")[1],
         filename="completion-report.xlsx",
@@ -168,7 +172,7 @@ def test_first_sync_yields_each_message_whole_and_keeps_a_sync_state(
     reply, forward = (parse_message(m.raw) for m in messages)
     assert [a.file_name for a in reply.attachments] == ["report-1.xlsx"]
     assert [a.file_name for a in forward.forwarded[0].attachments] == ["completion-report.xlsx"]
-    assert forward.forwarded[0].attachments[0].data == report_xlsx(officers(3))
+    assert forward.forwarded[0].attachments[0].data == FORWARDED_REPORT
     assert fake_ews.requests.count("SyncFolderItems") == 1
     assert "GetAttachment" not in fake_ews.requests  # attachments come inside the MIME content
     assert fake_ews.unsupported == [] and fake_ews.failures == []
