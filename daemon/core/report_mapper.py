@@ -464,7 +464,6 @@ def _with_columns_by_content(
     words are those of the header row and of a second header row under it
     (the English under a Hindi header).
     """
-    lookup = HeaderLookup(fmt)
     seen = (SeenRow.of(row, sheet.hidden_columns) for row in sheet.rows if row.number > match.row)
     data = (row.raw.cells for row in seen if not any(t(row, match, lookup) for t in SKIPPED_ROWS))
     written = dict(match.written)
@@ -745,6 +744,14 @@ class SeenRow:
             has_address,
         )
 
+    @property
+    def lone_text(self) -> str | None:
+        """The row's one text, where it holds nothing else (one cell, or one merged across
+        the row) and no code or address: a note, a heading, a page mark."""
+        if self.has_code_or_address or len(set(self.written)) != 1:
+            return None
+        return self.written[0]
+
     def text(self, match: HeaderMatch, field_name: Field) -> str | None:
         index = match.positions.get(field_name)
         return None if index is None or index >= len(self.texts) else self.texts[index]
@@ -875,9 +882,9 @@ def _is_completion_heading(row: SeenRow, match: HeaderMatch, lookup: HeaderLooku
 
     A note ("*Note: ...") is not such a heading, whatever it says.
     """
-    if row.has_code_or_address or len(set(row.written)) != 1:
+    text = row.lone_text
+    if text is None:
         return None
-    text = row.written[0]
     words = normalise.header_without_notes(text)
     if text.startswith(("*", "#")) or _NOTE.match(words) or not _COMPLETING.search(words):
         return None
@@ -894,9 +901,9 @@ def _is_note(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | No
     A note is one text, in one cell or merged across the row; an officer's row
     has several, and a name marked with an asterisk has a code beside it.
     """
-    if row.has_code_or_address or len(set(row.written)) != 1:
+    text = row.lone_text
+    if text is None:
         return None
-    text = row.written[0]
     if text.startswith(("*", "#")) or _NOTE.match(normalise.normalise_header(text)):
         return NOTE_ROW
     if len(text.split()) >= _SENTENCE_WORDS:
@@ -912,9 +919,8 @@ VACANT_POST = "a vacant post: no officer"
 
 def _is_page_mark(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """ "Page 1 of 2", "Contd...", "P.T.O." where a report runs over printed pages."""
-    if len(set(row.written)) != 1 or row.has_code_or_address:
-        return None
-    return PAGE_MARK if _PAGE_MARK.match(normalise.normalise_header(row.written[0])) else None
+    text = row.lone_text
+    return PAGE_MARK if text and _PAGE_MARK.match(normalise.normalise_header(text)) else None
 
 
 def _is_vacant_post(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
