@@ -126,7 +126,7 @@ def revision_key(campaign_id: str, correction: str) -> str:
 
 
 @dataclass(frozen=True)
-class Correction:
+class LateReport:
     """A unit's report that arrived after the upstream report last went."""
 
     message_key: str
@@ -144,11 +144,11 @@ def due_mails(
     messages: Sequence[StoredMessage],
     ledger: Sequence[LedgerEntry],
     now: datetime,
-    corrections: Sequence[Correction] = (),
+    late_reports: Sequence[LateReport] = (),
 ) -> list[PlannedMail]:
     """Every mail of this campaign that is due by `now` and not in the ledger yet.
 
-    `corrections` are the units' reports that arrived after the upstream report
+    `late_reports` are the units' reports that arrived after the upstream report
     last went; with `plan.resend_until` set, the newest calls for one revised report.
     """
     planned = {e.key for e in ledger}
@@ -156,7 +156,7 @@ def due_mails(
         *_answers(plan, messages, now),
         *_reminders(plan, units, contacts, ledger, now),
         *_upstream(plan, now),
-        *_revision(plan, corrections, now),
+        *_revision(plan, late_reports, now),
         *_digest(plan, now),
     ]
     return [m for m in wanted if m.key not in planned]
@@ -232,13 +232,13 @@ def _reminders(
 
 
 def _revision(
-    plan: CampaignPlan, corrections: Sequence[Correction], now: datetime
+    plan: CampaignPlan, late_reports: Sequence[LateReport], now: datetime
 ) -> list[PlannedMail]:
-    if plan.resend_until is None or not corrections:
+    if plan.resend_until is None or not late_reports:
         return []
     if now.astimezone(plan.tz).date() > plan.resend_until:
         return []
-    newest = max(corrections, key=lambda c: (c.received_at, c.message_key))
+    newest = max(late_reports, key=lambda r: (r.received_at, r.message_key))
     return [
         PlannedMail(
             revision_key(plan.id, newest.message_key),

@@ -8,6 +8,7 @@ before anything is delivered. Delivery is the outbox's business.
 from __future__ import annotations
 
 import email.policy
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -76,6 +77,12 @@ class _Drafter:
         self.messages = {m.key: m for m in app.store.unanswered(campaign.id)}
         self.answered: dict[str, Submission] = {}  # the submissions acks are written for
 
+    @functools.cached_property
+    def submissions(self) -> list[Submission]:
+        """Every submission of the campaign, with its rows: read once, and only for the
+        mails that need them (the upstream report and the digest)."""
+        return self.app.store.submissions(self.campaign.id)
+
     def due(self) -> list[PlannedMail]:
         units = self.config.campaign_units(self.campaign)
         return reconcile.due_mails(
@@ -99,13 +106,13 @@ class _Drafter:
             self._late_reports() if self.plan.resend_until else (),
         )
 
-    def _late_reports(self) -> list[reconcile.Correction]:
+    def _late_reports(self) -> list[reconcile.LateReport]:
         """The units' current reports that arrived after the upstream report last went."""
         sent = self.status.upstream_sent_at
         if sent is None:
             return []
         return [
-            reconcile.Correction(s.key, s.received_at)
+            reconcile.LateReport(s.key, s.received_at)
             for s in self.app.store.current_summaries(self.campaign.id)
             if s.received_at > sent
         ]
@@ -116,7 +123,7 @@ class _Drafter:
         if sent is None:
             return []
         units = [u.id for u in self.config.campaign_units(self.campaign)]
-        return corrections_since(sent, self.app.store.submissions(self.campaign.id), units)
+        return corrections_since(sent, self.submissions, units)
 
     def next_tick(self) -> datetime | None:
         """The earliest time after `now` at which this campaign has something to send."""
@@ -153,7 +160,7 @@ class _Drafter:
         elif planned.kind == "upstream":
             to, cc = campaign.upstream.to, campaign.upstream.cc
             name = f"{campaign.id}-zonal-report.xlsx"
-            report = consolidation(config, self.app.store, campaign)
+            report = consolidation(config, campaign, self.submissions)
             attachments.append((name, consolidation_bytes(report, config.zone.tzinfo), XLSX))
             replaces = None
             corrected_by: list[str] = []
@@ -179,7 +186,7 @@ class _Drafter:
                 status,
                 upcoming,
                 self.now,
-                consolidation(config, self.app.store, campaign),
+                consolidation(config, campaign, self.submissions),
                 self._corrections(),
             )
         rendered = self.app.templates.render(planned.kind, context)

@@ -13,7 +13,7 @@ from daemon.core.compliance import current_submissions, summarise, unit_complian
 from daemon.core.models import OfficerRow, Submission, SubmissionSummary
 from daemon.core.reconcile import (
     CampaignPlan,
-    Correction,
+    LateReport,
     LedgerEntry,
     PlannedMail,
     Step,
@@ -190,7 +190,7 @@ def test_the_upstream_report_is_due_once_from_its_time() -> None:
 
 def test_a_correction_after_the_upstream_report_plans_one_revised_report_when_opted_in() -> None:
     units, _ = state_at(at(5, 9, 8))
-    late = [Correction("m-south-2", at(5, 5, 9)), Correction("m-north-2", at(5, 6, 9))]
+    late = [LateReport("m-south-2", at(5, 5, 9)), LateReport("m-north-2", at(5, 6, 9))]
     sent = [LedgerEntry("upstream:et", "upstream", "et", None, "sent")]
 
     def revisions(plan: CampaignPlan, now: datetime) -> list[PlannedMail]:
