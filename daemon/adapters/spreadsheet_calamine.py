@@ -33,14 +33,12 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook
+from daemon.core.models import CellValue, RawRow, RawSheet, RawWorkbook, ReadLimits
 from daemon.errors import UnreadableFile
 
-DEFAULT_MAX_CELLS = 2_000_000
-"""More cells than this is not a unit's report; reading it would only tie up the service."""
-
-DEFAULT_MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024
-"""The most the parts of a workbook may take once unzipped (a guard against zip bombs)."""
+# The readers' own defaults are the configuration's (`limits:`), kept in one place.
+DEFAULT_MAX_CELLS = ReadLimits().max_cells
+DEFAULT_MAX_UNCOMPRESSED_BYTES = ReadLimits().max_uncompressed_bytes
 
 EMPTY = "the file is empty"
 DAMAGED = "the file is damaged and could not be opened; please save it again and resend"
