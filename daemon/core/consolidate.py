@@ -9,6 +9,7 @@ from daemon.core.compliance import (
     Totals,
     UnitCompliance,
     UnitLike,
+    officer_identity,
     summarise,
     totals,
     unit_compliance,
@@ -112,11 +113,10 @@ def consolidate(
 
 
 def _same_officer(row: OfficerRow) -> str | None:
-    """Who a row is about, by employee code, else e-mail; None where it has neither
-    (two officers of one name and post in two units are two officers)."""
-    if row.employee_code:
-        return "code:" + "".join(row.employee_code.split()).casefold()
-    return f"email:{row.email}" if row.email else None
+    """Who a row is about as the units' counts know it (`officer_identity`), where it has
+    an employee code or an e-mail; None where it has neither (two officers of one name
+    and post in two units are two officers)."""
+    return officer_identity(row) if row.employee_code or row.email else None
 
 
 def _cell(field: str, officer: OfficerRow, serial: int) -> str | int | None:
