@@ -146,8 +146,19 @@ def _raw_sheet(
 ) -> tuple[RawSheet, int]:
     """One sheet from calamine's grid, and its area in cells."""
     date, combine, midnight = dt.date, dt.datetime.combine, dt.time()
+    # Calamine gives every number as a float; a whole number is read as the int a
+    # person sees ("40101", not "40101.0"), as openpyxl and the CSV reader give it.
     rows: list[list[CellValue]] = [
-        [None if v == "" else combine(v, midnight) if type(v) is date else v for v in values]
+        [
+            (int(v) if v.is_integer() else v)
+            if type(v) is float
+            else None
+            if v == ""
+            else combine(v, midnight)
+            if type(v) is date
+            else v
+            for v in values
+        ]
         for values in grid
     ]
     height = len(rows)

@@ -12,6 +12,7 @@ empty is the report mapper's decision.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -43,7 +44,14 @@ def normalise_header(text: object) -> str:
     """
     if text is None:
         return ""
-    return _HEADER_PUNCTUATION.sub(" ", str(text).lower()).strip()
+    return _normalised(text if type(text) is str else str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
+    # Every test of a report's row reads its cells normalised (is it the header again,
+    # a total, a placeholder, the same officer as another row): each cell is reduced once.
+    return _HEADER_PUNCTUATION.sub(" ", text.lower()).strip()
 
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -246,9 +254,13 @@ def email(value: object) -> EmailResult:
     no address and no problem.
     """
     text = cell_text(value)
-    if text is None or _is_placeholder(text):
+    if text is None:
         return EmailResult(None, None)
     text = text.lower()
+    if _EMAIL.match(text):
+        return EmailResult(text, None)  # a plain address, as most cells hold: nothing to clean
+    if _is_placeholder(text):
+        return EmailResult(None, None)
     # Each step below runs only where the characters it looks for are in the text;
     # in most addresses they are not, and a large report has thousands of addresses.
     if "[" in text or "(" in text:
