@@ -27,6 +27,7 @@ from io import BytesIO
 
 from python_calamine import (
     CalamineError,
+    CalamineSheet,
     CalamineWorkbook,
     PasswordError,
     SheetTypeEnum,
@@ -117,15 +118,14 @@ def read_with_calamine(
                 continue  # chart sheets and macro sheets hold no rows
             try:
                 sheet = workbook.get_sheet_by_index(index)
-                grid = sheet.to_python(skip_empty_area=False)
                 found = sheet.merged_cell_ranges
+                sheet_layout = layout.of(index)
+                merges = sheet_layout.merges if sheet_layout.merges is not None else found or ()
+                raw, area = _raw_sheet(meta.name, sheet, merges, sheet_layout, blank_rows)
             except PasswordError as exc:
                 raise UnreadableFile(file_name, PASSWORD_PROTECTED) from exc
             except (CalamineError, ValueError, OSError) as exc:
                 raise UnreadableFile(file_name, DAMAGED) from exc
-            sheet_layout = layout.of(index)
-            merges = sheet_layout.merges if sheet_layout.merges is not None else found or ()
-            raw, area = _raw_sheet(meta.name, grid, merges, sheet_layout, blank_rows)
             used += area
             if used > max_cells:
                 raise UnreadableFile(file_name, too_many_cells(max_cells))
@@ -139,30 +139,21 @@ def _hidden(sheet: RawSheet) -> RawSheet:
 
 def _raw_sheet(
     name: str,
-    grid: Sequence[Sequence[object]],
+    sheet: CalamineSheet,
     merges: Sequence[Merge],
     layout: SheetLayout,
     blank_rows: bool,
 ) -> tuple[RawSheet, int]:
-    """One sheet from calamine's grid, and its area in cells."""
-    date, combine, midnight = dt.date, dt.datetime.combine, dt.time()
-    # Calamine gives every number as a float; a whole number is read as the int a
-    # person sees ("40101", not "40101.0"), as openpyxl and the CSV reader give it.
-    rows: list[list[CellValue]] = [
-        [
-            (int(v) if v.is_integer() else v)
-            if type(v) is float
-            else None
-            if v == ""
-            else combine(v, midnight)
-            if type(v) is date
-            else v
-            for v in values
-        ]
-        for values in grid
-    ]
+    """One sheet read from calamine, and its area in cells."""
+    # Calamine gives each row from the range's first column: the columns to its left
+    # are put back, and any rows above it calamine leaves out, so that a cell keeps its
+    # place ("C7" is the third cell of row 7).
+    last = sheet.end if sheet.height else None
+    width = last[1] + 1 if last else 0
+    rows = [_row_values(values, width) for values in sheet.iter_rows()]
+    if last and len(rows) < last[0] + 1:
+        rows[:0] = [[None] * width for _ in range(last[0] + 1 - len(rows))]
     height = len(rows)
-    width = len(rows[0]) if rows else 0
     if merges:
         # A merged range reaches as far as the sheet shows it, even past the last value.
         height = max(height, *(last[0] + 1 for _, last in merges))
@@ -175,9 +166,10 @@ def _raw_sheet(
     numbered = [
         RawRow(number=number, cells=tuple(values), hidden=number in hidden_rows)
         for number, values in enumerate(rows, start=1)
+        if blank_rows or any(value is not None for value in values)
     ]
     if not blank_rows:
-        numbered = [_trimmed(row) for row in numbered if any(v is not None for v in row.cells)]
+        numbered = [_trimmed(row) for row in numbered]
         width = max((len(row.cells) for row in numbered), default=0)
     return (
         RawSheet(
@@ -187,6 +179,28 @@ def _raw_sheet(
         ),
         height * width,
     )
+
+
+_DATE, _COMBINE, _MIDNIGHT = dt.date, dt.datetime.combine, dt.time()
+
+
+def _row_values(values: list[object], width: int) -> list[CellValue]:
+    """A row from calamine as the mapper reads it: the cells left of the range first (None),
+    then each value; an empty cell None, a whole number an int, a date a datetime."""
+    # Calamine gives every number as a float; a whole number is read as the int a
+    # person sees ("40101", not "40101.0"), as openpyxl and the CSV reader give it.
+    row: list[CellValue] = [None] * (width - len(values))
+    row += [
+        (int(v) if v.is_integer() else v)
+        if type(v) is float
+        else None
+        if v == ""
+        else _COMBINE(v, _MIDNIGHT)
+        if type(v) is _DATE
+        else v  # type: ignore[misc]
+        for v in values
+    ]
+    return row
 
 
 def _fill(rows: list[list[CellValue]], merges: Sequence[Merge]) -> None:

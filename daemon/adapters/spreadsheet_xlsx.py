@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from io import BytesIO
 from xml.etree.ElementTree import ParseError
 
@@ -61,17 +62,27 @@ _ZIP_SIGNATURE = b"PK\x03\x04"
 _ENCRYPTION_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 # Excel never writes a DTD, and a DTD is how an XML bomb or an external entity gets in.
 _XML_PARTS = (".xml", ".rels", ".vml")
-_DOCTYPES = tuple(
+_DOCTYPE = b"<!DOCTYPE"
+_WIDE_DOCTYPES = tuple(
     "<!DOCTYPE".encode(encoding)
-    for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+    for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
 _MERGE_REF = re.compile(
     rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"'
 )
-# A cell's reference ("C7"); the row tags' own r="7" has no letters.
-_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d{1,9})"')
+# A cell's reference ("C7"), its column and its row; the row tags' own r="7" has no letters.
+_CELL_REF = re.compile(rb'\sr="[A-Z]{1,3}\d{1,9}"')
+_CELL_COLUMN = re.compile(rb'\sr="([A-Z]{1,3})\d{1,9}"')
+_CELL_ROW = re.compile(rb'\sr="[A-Z]{1,3}(\d{1,9})"')
+# Excel, Calc and openpyxl write every cell as `<c r="C7" ...>` and every row as
+# `<row r="7" ...>`: such a sheet's references are read by the plain pattern below.
+_PLAIN_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d')
+_PLAIN_ROW = re.compile(rb'<c r="[A-Z]{1,3}(\d{1,9})"')
+_OTHER_CELL_TAG = re.compile(rb'<c(?! r=")[\s>/]')
+_OTHER_ROW_TAG = re.compile(rb'<row(?! r=")[\s>/]')
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_CHUNK = 1 << 20
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\s[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _R = re.compile(rb'\br="(\d{1,9})"')
@@ -140,7 +151,7 @@ def _scan(data: bytes, file_name: str, max_cells: int, max_uncompressed_bytes: i
                 if not info.filename.endswith(_XML_PARTS):
                     continue
                 part = archive.read(info)
-                if any(declaration in part for declaration in _DOCTYPES):
+                if _declares_dtd(part):
                     raise UnreadableFile(file_name, DAMAGED)
                 if _is_sheet(info.filename):
                     if not _SHEET_END.search(part[-256:]):
@@ -159,6 +170,14 @@ def _scan(data: bytes, file_name: str, max_cells: int, max_uncompressed_bytes: i
     return Layout({index: found[part] for index, part in enumerate(order) if part in found})
 
 
+def _declares_dtd(part: bytes) -> bool:
+    # XML in UTF-16 or UTF-32 has a zero byte among its first four (its "<", or a BOM);
+    # a DTD is written in the part's own encoding, or it is no DTD to a parser.
+    if b"\x00" in part[:4]:
+        return any(declaration in part for declaration in _WIDE_DOCTYPES)
+    return _DOCTYPE in part
+
+
 def _is_sheet(name: str) -> bool:
     """Whether a part is a worksheet's XML (not its relationships)."""
     return name.startswith("xl/worksheets/") and name.count("/") == 2 and name.endswith(".xml")
@@ -166,15 +185,10 @@ def _is_sheet(name: str) -> bool:
 
 def _area(sheet_xml: bytes) -> int:
     """How many cells reading the sheet may make: its extent from A1, and its merged ranges."""
-    references = _CELL_REF.findall(sheet_xml)
-    columns = {letters for letters, _ in references}
-    last_row = max((int(row) for row in {row for _, row in references}), default=0)
-    last_column = max((_column_number(letters) for letters in columns), default=0)
-    # Cells and rows written without a reference take the next place.
-    last_row = max(last_row, len(_ROW_TAG.findall(sheet_xml)))
-    last_column = max(last_column, len(_CELL_TAG.findall(sheet_xml)) - len(references))
+    last_row, last_column = _extent(sheet_xml)
     merged = 0
-    for first_col, first_row, last_col, end_row in _MERGE_REF.findall(sheet_xml):
+    merges = _MERGE_REF.findall(sheet_xml) if b"mergeCell" in sheet_xml else []
+    for first_col, first_row, last_col, end_row in merges:
         if not last_col:
             continue
         left, right = _column_number(first_col), _column_number(last_col)
@@ -182,6 +196,52 @@ def _area(sheet_xml: bytes) -> int:
         merged += (abs(right - left) + 1) * (abs(bottom - top) + 1)
         last_row, last_column = max(last_row, top, bottom), max(last_column, left, right)
     return last_row * last_column + merged
+
+
+def _extent(sheet_xml: bytes) -> tuple[int, int]:
+    """The last row and column any cell of the sheet takes."""
+    # A tag with a namespace prefix (`<x:c>`) may hide behind ":c"; such a sheet, or one
+    # with a cell or row written without its reference first, is read the long way.
+    plain = not (
+        b":c" in sheet_xml
+        or b":row" in sheet_xml
+        or _OTHER_CELL_TAG.search(sheet_xml)
+        or _OTHER_ROW_TAG.search(sheet_xml)
+    )
+    row_pattern, column_pattern = (
+        (_PLAIN_ROW, _PLAIN_COLUMN) if plain else (_CELL_ROW, _CELL_COLUMN)
+    )
+    last_row = max(map(int, _distinct(row_pattern, sheet_xml)), default=0)
+    last_column = max(map(_column_number, _distinct(column_pattern, sheet_xml)), default=0)
+    if not plain:
+        # Cells and rows written without a reference take the next place.
+        last_row = max(last_row, _count(_ROW_TAG, sheet_xml))
+        unreferenced = _count(_CELL_TAG, sheet_xml) - _count(_CELL_REF, sheet_xml)
+        last_column = max(last_column, unreferenced)
+    return last_row, last_column
+
+
+# A large sheet holds a million references: they are found a megabyte of XML at a
+# time, and only the distinct ones kept, so that the scan takes little memory.
+def _distinct(pattern: re.Pattern[bytes], xml: bytes) -> set[bytes]:
+    found: set[bytes] = set()
+    for start, end in _pieces(xml):
+        found.update(pattern.findall(xml, start, end))
+    return found
+
+
+def _count(pattern: re.Pattern[bytes], xml: bytes) -> int:
+    return sum(len(pattern.findall(xml, start, end)) for start, end in _pieces(xml))
+
+
+def _pieces(xml: bytes) -> Iterator[tuple[int, int]]:
+    """The XML in pieces of about a megabyte, each ending before a tag (no match is cut)."""
+    start, size = 0, len(xml)
+    while start < size:
+        end = xml.find(b"<", min(start + _CHUNK, size))
+        end = size if end < 0 else end
+        yield start, end
+        start = end
 
 
 def _column_number(letters: bytes) -> int:

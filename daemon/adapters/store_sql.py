@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -722,7 +722,7 @@ def _insert_submission(conn: Connection, sub: Submission) -> None:
                 " :sheet, :row)"
             ),
             [
-                {**r.__dict__, "k": sub.key, "seq": seq, "completed": int(r.completed)}
+                {**_values(r), "k": sub.key, "seq": seq, "completed": int(r.completed)}
                 for seq, r in enumerate(sub.rows)
             ],
         )
@@ -735,6 +735,14 @@ def _insert_submission(conn: Connection, sub: Submission) -> None:
             ),
             [{**p.__dict__, "k": sub.key, "seq": seq} for seq, p in enumerate(sub.problems)],
         )
+
+
+_OFFICER_FIELDS = tuple(f.name for f in fields(OfficerRow))
+
+
+def _values(row: OfficerRow) -> dict[str, Any]:
+    """An officer row's fields by name (the row keeps no `__dict__`: a report has many)."""
+    return {name: getattr(row, name) for name in _OFFICER_FIELDS}
 
 
 def _message(m: Any) -> MessageRecord:

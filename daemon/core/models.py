@@ -52,7 +52,7 @@ class ReportFormat:
         return next((c for c in self.columns if c.field == field_name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawRow:
     """One spreadsheet row as read: its number as the user sees it, and its cell values."""
 
@@ -79,7 +79,7 @@ class RawWorkbook:
     sheets: tuple[RawSheet, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfficerRow:
     """One officer reported by a unit, in normal form."""
 

@@ -62,8 +62,9 @@ the later row, and both rows are kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from daemon.core import normalise
 from daemon.core.column_content import columns_by_content, is_date
@@ -711,9 +712,6 @@ class SeenRow:
     """Each cell as `normalise.cell_text` writes it; None when empty."""
     written: tuple[str, ...]
     """The non-empty cells, left to right."""
-    printed: tuple[str, ...]
-    """Each text cell as `normalise.normalise_header` reduces it, to compare with the header;
-    "" for a cell that is not text."""
     has_code_or_address: bool
     """Whether a cell holds an e-mail address or a long number (a code, a mobile number),
     which only officers' rows do."""
@@ -723,24 +721,18 @@ class SeenRow:
     @classmethod
     def of(cls, row: RawRow, hidden_columns: frozenset[int]) -> SeenRow:
         raw = _without_hidden_columns(row, hidden_columns)
-        texts: list[str | None] = []
-        written: list[str] = []
-        printed: list[str] = []
-        has_address = has_long_number = False
-        for value in raw.cells:
-            text = normalise.cell_text(value)
-            texts.append(text)
-            if text is not None:
-                written.append(text)
-                has_address = has_address or "@" in text
-                has_long_number = has_long_number or bool(_LONG_NUMBER.search(text))
-            printed.append(normalise.normalise_header(value) if isinstance(value, str) else "")
+        cells = raw.cells
+        texts = tuple([normalise.cell_text(value) for value in cells])
+        written = tuple([text for text in texts if text is not None])
+        # One text of the whole row answers both questions at once; no digit or "@"
+        # is made by joining.
+        joined = "\x00".join(written)
+        has_address = "@" in joined
         return cls(
             raw,
-            tuple(texts),
-            tuple(written),
-            tuple(printed),
-            has_address or has_long_number,
+            texts,
+            written,
+            has_address or bool(_LONG_NUMBER.search(joined)),
             has_address,
         )
 
@@ -784,32 +776,54 @@ def _is_blank(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | N
 
 def _is_repeated_header(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """The header printed again lower down, as when tables are pasted one under another."""
-    cells, printed_row = row.raw.cells, row.printed
+    cells = row.raw.cells
+    # Every row is tested, and most cells are officers' names and addresses: each text
+    # is normalised only when a test gets to it, and each test stops at its answer.
+    texts = [
+        (field_name, value)
+        for field_name, index in match.positions.items()
+        if index < len(cells) and isinstance(value := cells[index], str)
+    ]
     repeated = 0
-    for field_name, index in match.positions.items():
-        value = cells[index] if index < len(cells) else None
-        if isinstance(value, str):
-            hit = lookup.match_normalised(value, printed_row[index])
-            repeated += hit is not None and hit.field == field_name
-    if repeated >= MIN_HEADER_MATCHES:
-        return REPEATED_HEADER
+    for tried, (field_name, value) in enumerate(texts, start=1):
+        hit = lookup.match_normalised(value, normalise.normalise_header(value))
+        repeated += hit is not None and hit.field == field_name
+        if repeated >= MIN_HEADER_MATCHES:
+            return REPEATED_HEADER
+        if repeated + len(texts) - tried < MIN_HEADER_MATCHES:
+            break  # too few cells are left to name columns
     # The upper row of a two-row header, or a group title over the header, names few
     # columns itself ("Officer details"): printed again, every cell it fills is the same.
-    filled = [index for index, text in enumerate(printed_row) if text]
-    if not filled:
-        return None
     for printed in match.printed:
-        if len(filled) < MIN_HEADER_MATCHES and printed is match.printed[-1]:
+        filled = _filled_like(cells, printed)
+        if filled is None or filled == 0:
+            continue
+        if filled < MIN_HEADER_MATCHES and printed is match.printed[-1]:
             continue  # one cell like one of the header row's is too little to tell
-        if all(index < len(printed) and printed[index] == printed_row[index] for index in filled):
-            return REPEATED_HEADER
+        return REPEATED_HEADER
     return None
+
+
+def _filled_like(cells: tuple[CellValue, ...], printed: tuple[str, ...]) -> int | None:
+    """How many text cells of the row there are, where each reads (normalised) as the header
+    row `printed` does in its place; None where one does not."""
+    filled = 0
+    for index, value in enumerate(cells):
+        if not isinstance(value, str):
+            continue
+        text = normalise.normalise_header(value)
+        if not text:
+            continue
+        if index >= len(printed) or printed[index] != text:
+            return None
+        filled += 1
+    return filled
 
 
 def _is_column_numbering(row: SeenRow, match: HeaderMatch, lookup: HeaderLookup) -> str | None:
     """The "1 | 2 | 3 | 4 | 5 | 6" row many government formats print under the header."""
-    if len(row.written) < 3:
-        return None
+    if len(row.written) < 3 or not _is_small_number(row.written[-1].strip("()")):
+        return None  # the last cell tells most rows apart: a name, an address, a status
     numbers = []
     for text in row.written:
         text = text.strip("()")
@@ -1039,8 +1053,7 @@ def _is_not_a_person(text: str) -> bool:
     return _is_signature_text(text) or _is_designation_text(text) or _is_heading_text(text)
 
 
-@dataclass(frozen=True)
-class _Values:
+class _Values(NamedTuple):
     serial: CellValue
     employee_code: str | None
     name: str | None
@@ -1232,10 +1245,14 @@ def _duplicate_officers(
     is dropped or merged: both rows stay, and the later one says where the
     earlier is.
     """
+    rows = list(rows)
+    # A key is looked up only where it decides, and kept for the kinds that decide for
+    # some row: a report where every officer has a code is never compared by name.
+    deciding = {_deciding_kind(row) for row in rows}
     seen: dict[tuple[str, str], OfficerRow] = {}
     problems: list[Problem] = []
     for row in rows:
-        keys = _identity_keys(row)
+        keys = _identity_keys(row, deciding)
         repeated = next(
             ((key, seen[key]) for key in keys[:1] if key in seen),
             None,
@@ -1279,14 +1296,19 @@ def _duplicate_officers(
     return problems
 
 
-def _identity_keys(row: OfficerRow) -> Sequence[tuple[str, str]]:
-    """The keys that identify the row's officer, the one that decides first."""
+def _deciding_kind(row: OfficerRow) -> str:
+    """The kind of key that identifies the row's officer: code, else e-mail, else name."""
+    return "code" if row.employee_code is not None else "email" if row.email is not None else "name"
+
+
+def _identity_keys(row: OfficerRow, kinds: Set[str]) -> Sequence[tuple[str, str]]:
+    """The keys of `kinds` that identify the row's officer, the one that decides first."""
     keys: list[tuple[str, str]] = []
-    if row.employee_code is not None:
+    if row.employee_code is not None and "code" in kinds:
         keys.append(("code", "".join(row.employee_code.split()).casefold()))
-    if row.email is not None:
+    if row.email is not None and "email" in kinds:
         keys.append(("email", row.email))
-    if row.name is not None:
+    if row.name is not None and "name" in kinds:
         person = normalise.normalise_header(row.name)
         keys.append(("name", f"{person}|{normalise.normalise_header(row.designation)}"))
     return keys
