@@ -699,8 +699,7 @@ def _is_header(match: HeaderMatch, required: set[Field]) -> bool:
     return len(match.positions) >= MIN_HEADER_MATCHES and bool(required & match.positions.keys())
 
 
-@dataclass(frozen=True)
-class SeenRow:
+class SeenRow(NamedTuple):
     """A row below the header as a person sees it: hidden columns blank, each cell as text.
 
     What several tests of a row read is worked out once, when the row is seen:
@@ -1167,8 +1166,10 @@ def _map_sheet(
             continue
         seen = SeenRow.of(row, sheet.hidden_columns)
         raw = seen.raw
-        reason = next((r for test in SKIPPED_ROWS if (r := test(seen, match, lookup))), None)
-        if reason is not None:
+        for test in SKIPPED_ROWS:
+            if reason := test(seen, match, lookup):
+                break
+        if reason:
             if reason == REPEATED_HEADER:
                 in_signature = False  # a new table starts
             elif reason in (HEADING_COMPLETED, HEADING_NOT_COMPLETED):
