@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import mailbox
 import re
+import struct
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -17,6 +19,7 @@ from io import BytesIO
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.utils import range_boundaries
 
 from daemon.ports import OutgoingMail
 
@@ -179,6 +182,119 @@ def ods_package(content: str, manifest: str | None = None) -> bytes:
             archive.writestr("META-INF/manifest.xml", manifest)
         archive.writestr("content.xml", content)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class XlsbSheet:
+    """One sheet for `xlsb_package`: rows by number (1-based), each from column A (None
+    for an empty cell); hidden rows by number, hidden columns by index (0-based), merged
+    ranges as "A1:G1"."""
+
+    name: str
+    rows: Mapping[int, Sequence[str | float | bool | None]]
+    hidden: bool = False
+    hidden_rows: Collection[int] = ()
+    hidden_columns: Collection[int] = ()
+    merges: Sequence[str] = ()
+
+
+def xlsb_package(sheets: Sequence[XlsbSheet]) -> bytes:
+    """An Excel binary workbook (.xlsb) of `sheets`, with the records Excel writes for them
+    ([MS-XLSB]): text inline in its cell, numbers as doubles, no styles."""
+    book = biff12_record(0x0083) + biff12_record(0x008F)  # BrtBeginBook, BrtBeginBundleShs
+    relationships = []
+    for number, sheet in enumerate(sheets, start=1):
+        state = struct.pack("<II", 1 if sheet.hidden else 0, number)
+        book += biff12_record(
+            0x009C, state + _wide(f"rId{number}") + _wide(sheet.name)
+        )  # BrtBundleSh
+        relationships.append(
+            f'<Relationship Id="rId{number}" Type="{_RELATIONSHIPS}/worksheet"'
+            f' Target="worksheets/sheet{number}.bin"/>'
+        )
+    book += biff12_record(0x0090) + biff12_record(0x0084)  # BrtEndBundleShs, BrtEndBook
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org'
+            '/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.bin"'
+            ' ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'{_RELS_OPEN}<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument"'
+            ' Target="xl/workbook.bin"/></Relationships>',
+        )
+        archive.writestr("xl/workbook.bin", book)
+        archive.writestr(
+            "xl/_rels/workbook.bin.rels", _RELS_OPEN + "".join(relationships) + "</Relationships>"
+        )
+        for number, sheet in enumerate(sheets, start=1):
+            archive.writestr(f"xl/worksheets/sheet{number}.bin", _xlsb_sheet(sheet))
+    return out.getvalue()
+
+
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS_OPEN = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+)
+
+
+def _xlsb_sheet(sheet: XlsbSheet) -> bytes:
+    last_row = max(sheet.rows, default=1) - 1
+    last_column = max((len(cells) for cells in sheet.rows.values()), default=1) - 1
+    out = biff12_record(0x0081) + biff12_record(
+        0x0094, struct.pack("<4I", 0, last_row, 0, last_column)
+    )
+    if sheet.hidden_columns:
+        out += biff12_record(0x0186)  # BrtBeginColInfos
+        for column in sorted(sheet.hidden_columns):  # BrtColInfo, fHidden
+            out += biff12_record(0x003C, struct.pack("<4IH", column, column, 2304, 0, 0x0001))
+        out += biff12_record(0x0187)
+    out += biff12_record(0x0091)  # BrtBeginSheetData
+    for number in sorted(sheet.rows):
+        cells = sheet.rows[number]
+        flags = 0x1000 if number in sheet.hidden_rows else 0  # fDyZero
+        span = struct.pack("<III", 1, 0, max(len(cells) - 1, 0))
+        out += biff12_record(0x0000, struct.pack("<IIHHB", number - 1, 0, 300, flags, 0) + span)
+        for column, value in enumerate(cells):
+            where = struct.pack("<II", column, 0)
+            if isinstance(value, str):
+                out += biff12_record(0x0006, where + _wide(value))  # BrtCellSt
+            elif isinstance(value, bool):
+                out += biff12_record(0x0004, where + struct.pack("<B", value))  # BrtCellBool
+            elif value is not None:
+                out += biff12_record(0x0005, where + struct.pack("<d", value))  # BrtCellReal
+    out += biff12_record(0x0092)  # BrtEndSheetData
+    if sheet.merges:
+        out += biff12_record(0x00B1, struct.pack("<I", len(sheet.merges)))  # BrtBeginMergeCells
+        for merge in sheet.merges:
+            left, top, right, bottom = range_boundaries(merge)
+            assert None not in (left, top, right, bottom), merge
+            out += biff12_record(
+                0x00B0, struct.pack("<4I", top - 1, bottom - 1, left - 1, right - 1)
+            )
+        out += biff12_record(0x00B2)
+    return out + biff12_record(0x0082)  # BrtEndSheet
+
+
+def biff12_record(kind: int, data: bytes = b"") -> bytes:
+    """A BIFF12 record: its type and length, seven bits to a byte, then its data."""
+    header = bytearray([kind] if kind < 0x80 else [(kind & 0x7F) | 0x80, kind >> 7])
+    size = len(data)
+    while True:
+        header.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            break
+    return bytes(header) + data
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
 def reply_message(

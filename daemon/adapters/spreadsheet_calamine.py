@@ -110,10 +110,10 @@ def read_with_calamine(
     """
     try:
         workbook = CalamineWorkbook.from_filelike(BytesIO(data))
-    except PasswordError as exc:
-        raise UnreadableFile(file_name, PASSWORD_PROTECTED) from exc
-    except (CalamineError, ValueError, OSError) as exc:
-        raise UnreadableFile(file_name, DAMAGED) from exc
+    except BaseException as exc:
+        if (unreadable := _unreadable(file_name, exc)) is None:
+            raise
+        raise unreadable from exc
     sheets = []
     used = 0
     with workbook:
@@ -124,10 +124,10 @@ def read_with_calamine(
                 raw, area = _raw_sheet(
                     meta.name, workbook.get_sheet_by_index(index), layout.of(index), blank_rows
                 )
-            except PasswordError as exc:
-                raise UnreadableFile(file_name, PASSWORD_PROTECTED) from exc
-            except (CalamineError, ValueError, OSError) as exc:
-                raise UnreadableFile(file_name, DAMAGED) from exc
+            except BaseException as exc:
+                if (unreadable := _unreadable(file_name, exc)) is None:
+                    raise
+                raise unreadable from exc
             used += area
             if used > max_cells:
                 raise UnreadableFile(file_name, too_many_cells(max_cells))
@@ -159,6 +159,23 @@ def _libc() -> ctypes.CDLL | None:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
         return None
+
+
+def _unreadable(file_name: str, failure: BaseException) -> UnreadableFile | None:
+    """Why the file cannot be read, when calamine failed on it; None for a failure that
+    is not the file's (an interrupt, a bug of ours).
+
+    Calamine's own errors say the file is damaged or has a password. A damaged
+    file can also make its Rust code panic, which pyo3 raises as PanicException:
+    a BaseException, so that `except Exception` does not pass over it.
+    """
+    if isinstance(failure, PasswordError):
+        return UnreadableFile(file_name, PASSWORD_PROTECTED)
+    if isinstance(failure, CalamineError | ValueError | OSError):
+        return UnreadableFile(file_name, DAMAGED)
+    if type(failure).__name__ == "PanicException":
+        return UnreadableFile(file_name, DAMAGED)
+    return None
 
 
 def _hidden(sheet: RawSheet) -> RawSheet:

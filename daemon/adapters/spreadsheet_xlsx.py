@@ -42,7 +42,6 @@ from daemon.errors import UnreadableFile
 
 __all__ = [
     "ARCHIVE_ERRORS",
-    "BINARY_XLSB",
     "DAMAGED",
     "EMPTY",
     "NOT_XLSX",
@@ -54,7 +53,6 @@ __all__ = [
 
 NOT_XLSX = "this file is not an Excel .xlsx workbook; please send the report as .xlsx"
 OLD_XLS = "this file is in the old Excel 97-2003 .xls format; please save it as .xlsx and resend"
-BINARY_XLSB = "this file is an Excel binary .xlsb workbook; please save it as .xlsx and resend"
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_SIGNATURE = b"PK\x03\x04"
@@ -139,8 +137,6 @@ def _scan(data: bytes, file_name: str, max_cells: int, max_uncompressed_bytes: i
         with zipfile.ZipFile(BytesIO(data)) as archive:
             infos = archive.infolist()
             names = {info.filename for info in infos}
-            if "xl/workbook.bin" in names:
-                raise UnreadableFile(file_name, BINARY_XLSB)
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise UnreadableFile(file_name, NOT_XLSX)
             if sum(info.file_size for info in infos) > max_uncompressed_bytes:

@@ -2,7 +2,7 @@
 
 What a file is comes from its content (its first bytes, and what a zip file
 holds), never from its name alone: units rename, re-save and zip their
-reports. `.xlsx`, `.xls`, `.ods` and `.csv` files are read by their own thin
+reports. `.xlsx`, `.xlsb`, `.xls`, `.ods` and `.csv` files are read by their own thin
 readers (each checks the file's size and structure before python-calamine
 parses its cells; CSV is read by the standard library); a `.zip` archive is
 opened and every spreadsheet in it read (each as "outer.zip/inner.xlsx");
@@ -22,6 +22,7 @@ from io import BytesIO
 from daemon.adapters.spreadsheet_csv import NOT_A_SPREADSHEET, read_csv
 from daemon.adapters.spreadsheet_ods import ODS_MIMETYPE, read_ods
 from daemon.adapters.spreadsheet_xls import WORD_DOCUMENT, read_xls
+from daemon.adapters.spreadsheet_xlsb import read_xlsb
 from daemon.adapters.spreadsheet_xlsx import (
     ARCHIVE_ERRORS,
     DAMAGED,
@@ -37,7 +38,7 @@ TEXT_NAMED_AS_WORKBOOK = (
     "this file is named like an Excel workbook but is not one (it holds plain text);"
     " please save the report from Excel as .xlsx and resend"
 )
-_WORKBOOK_NAMES = re.compile(r"\.(xlsx|xlsm|xls|ods)$", re.IGNORECASE)
+_WORKBOOK_NAMES = re.compile(r"\.(xlsx|xlsm|xlsb|xls|ods)$", re.IGNORECASE)
 PDF = (
     "this is a PDF file (perhaps a scanned copy); anupalan needs the Excel file itself"
     " — please send the report as .xlsx"
@@ -59,7 +60,7 @@ MAX_ARCHIVE_DEPTH = 2
 # A member with one of these names is meant to be a spreadsheet: if it cannot
 # be read, the unit is told why. Other members are read only when their
 # content is an Office file, and passed over quietly when it is not a report.
-_SPREADSHEET_NAMES = re.compile(r"\.(xlsx|xlsm|xls|ods|csv|tsv)$", re.IGNORECASE)
+_SPREADSHEET_NAMES = re.compile(r"\.(xlsx|xlsm|xlsb|xls|ods|csv|tsv)$", re.IGNORECASE)
 # Reasons that say "this is not a report" rather than "this report is broken".
 _NOT_A_REPORT = frozenset({NOT_A_SPREADSHEET, WORD_DOCUMENT, NO_SPREADSHEET_IN_ZIP, PDF, IMAGE})
 
@@ -183,6 +184,16 @@ def _read_zip(
         raise UnreadableFile(file_name, DAMAGED) from exc
     with archive:
         names = archive.namelist()
+        if "xl/workbook.bin" in names:
+            _spend(budget, archive.infolist(), file_name, limits)
+            return [
+                read_xlsb(
+                    data,
+                    file_name,
+                    max_cells=limits.max_cells,
+                    max_uncompressed_bytes=limits.max_uncompressed_bytes,
+                )
+            ]
         if any(name.startswith("xl/") for name in names):
             _spend(budget, archive.infolist(), file_name, limits)
             return [

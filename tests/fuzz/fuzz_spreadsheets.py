@@ -86,7 +86,7 @@ def _load_target() -> Callable[[bytes], None]:
 
 def seed_corpus() -> dict[str, bytes]:
     """Small valid files of every kind the reader knows, and a mail carrying one."""
-    from daemon.testing import officers, reply_message, report_xlsx
+    from daemon.testing import XlsbSheet, officers, reply_message, report_xlsx, xlsb_package
 
     rows = officers(3)
     xlsx = report_xlsx(rows)
@@ -100,6 +100,9 @@ def seed_corpus() -> dict[str, bytes]:
         "report.csv": csv_bytes,
         "report.ods": _ods(rows),
         "reports.zip": _zipped(("a.csv", csv_bytes), ("b.xlsx", xlsx)),
+        "report.xlsb": xlsb_package(
+            [XlsbSheet("Sheet1", {1: ["Employee Code", "Name of the Officer"], 2: [40101, "A"]})]
+        ),
         "mail.eml": reply_message(
             "ccu-chennai-north@example.gov.in", "Report", [("report.csv", csv_bytes)]
         ),

@@ -14,17 +14,20 @@ import struct
 import zipfile
 import zlib
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import xlwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from daemon.adapters.spreadsheets import parse_attachment, read_attachment
 from daemon.core.models import OfficerRow, ParsedReport, RawWorkbook, ReadLimits
 from daemon.errors import UnreadableFile
 from daemon.formats import builtin_formats
-from daemon.testing import ods_package
+from daemon.testing import XlsbSheet, biff12_record, ods_package, xlsb_package
 
 UNIT = builtin_formats()["unit-completion-report"]
 HEADER = ["Sl. No", "Employee Code", "Name of the Officer", "Designation", "Contact No", "Email ID"]
@@ -178,6 +181,126 @@ def test_an_encrypted_xls_and_a_word_document_say_what_they_are(tmp_path: Path) 
         "WordDocument".encode("utf-16-le") + bytes(40) + b"\x1a\x00",
     )
     assert only(parse_attachment(word, "letter.doc", UNIT)).reason == WORD
+
+
+# --- .xlsb, the records Excel writes for a binary workbook --------------------------------
+
+XLSB_ROWS: dict[int, list[str | float | None]] = {
+    1: [TITLE],  # merged A1:F1
+    2: ["Chennai North Commissionerate"],
+    4: HEADER,
+    5: [1, 40123, "R. Selvam", "Superintendent", 9876543210.0, "r.selvam@example.gov.in", "x"],
+    6: [2, 40124, "K. Priya", "Inspector", "98765", "k.priya@example.gov.in"],
+    7: [3, 40125, "Left Service", "Inspector"],  # hidden
+    8: [4, "04126", "M. Rani", "Tax Assistant", "+91 94430 12345", "rani@gmail.example.com"],
+}
+
+
+def xlsb_report(rows: dict[int, list[str | float | None]] = XLSB_ROWS) -> bytes:
+    return xlsb_package(
+        [
+            XlsbSheet("Division I", rows, hidden_rows={7}, hidden_columns={6}, merges=["A1:F1"]),
+            XlsbSheet("Lists", {1: ["Designation", "Employee Code"], 2: [None, 1]}, hidden=True),
+        ]
+    )
+
+
+def test_an_xlsb_file_is_read_with_rows_numbered_as_excel_shows_them() -> None:
+    (raw,) = read_attachment(xlsb_report(), "North.xlsb")
+
+    assert [(s.name, s.hidden) for s in raw.sheets] == [("Division I", False), ("Lists", True)]
+    first = raw.sheets[0]
+    assert [r.number for r in first.rows] == list(range(1, 9))
+    assert first.rows[0].cells[:6] == (TITLE,) * 6, "the merged title fills its range"
+    assert first.rows[4].cells == (
+        1, 40123, "R. Selvam", "Superintendent", 9876543210, "r.selvam@example.gov.in", "x"
+    )  # fmt: skip
+    assert [r.number for r in first.rows if r.hidden] == [7]
+    assert first.hidden_columns == frozenset({6})
+
+
+def test_an_xlsb_report_gives_its_officers_row_by_row() -> None:
+    report = only(parse_attachment(xlsb_report(), "North.xlsb", UNIT))
+
+    assert report.readable
+    assert report.header_rows == {"Division I": 4}
+    north = "North.xlsb"
+    assert list(report.rows) == [
+        officer(
+            north, "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210",
+            "r.selvam@example.gov.in",
+        ),
+        officer(
+            north, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"
+        ),
+        officer(
+            north, "Division I", 8, "04126", "M. Rani", "Tax Assistant", "9443012345",
+            "rani@gmail.example.com",
+        ),
+    ]  # fmt: skip
+    assert [p.describe() for p in report.problems] == [
+        "North.xlsb, sheet 'Division I', row 6, Contact No '98765': a mobile number has 10 digits"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "merges"),
+    [
+        ({1: ["Name"], 1_000_000: [None] * 16_000 + ["far away"]}, []),  # a cell at WPN1000000
+        ({1: ["Name"], 2: ["R. Selvam"]}, ["A1:XFD1048576"]),  # a merged range over the sheet
+    ],
+)
+def test_an_xlsb_sheet_larger_than_allowed_is_refused_before_it_is_read(
+    rows: dict[int, list[str | float | None]], merges: list[str]
+) -> None:
+    data = xlsb_package([XlsbSheet("Sheet1", rows, merges=merges)])
+    report = only(parse_attachment(data, "huge.xlsb", UNIT))
+    assert not report.readable
+    assert report.reason.startswith("the file is too large to be a report (more than 2,000,000")
+
+
+@pytest.mark.parametrize("cut", [3, 7], ids=["at its last record", "inside a record"])
+def test_an_xlsb_file_cut_short_is_damaged(cut: int) -> None:
+    out = BytesIO()
+    with (
+        zipfile.ZipFile(BytesIO(xlsb_report())) as original,
+        zipfile.ZipFile(out, "w") as cut_archive,
+    ):
+        for info in original.infolist():
+            part = original.read(info)
+            shortened = part[:-cut] if info.filename.endswith("sheet1.bin") else part
+            cut_archive.writestr(info, shortened)
+    assert only(parse_attachment(out.getvalue(), "North.xlsb", UNIT)).reason == DAMAGED
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.sampled_from([0x0000, 0x0005, 0x0006, 0x003C, 0x00B0, 0x0082, 0x0094, 0x1FFF]),
+            st.binary(max_size=24),
+        ),
+        max_size=12,
+    ),
+    tail=st.binary(max_size=6),
+)
+def test_any_xlsb_sheet_stream_is_read_or_refused_with_a_reason(
+    records: list[tuple[int, bytes]], tail: bytes
+) -> None:
+    """Records of any type and content, then any bytes: the reader reads the sheet or says
+    why not, and never lets calamine lay out more cells than allowed."""
+    stream = b"".join(biff12_record(kind, data) for kind, data in records) + tail
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(xlsb_report())) as original, zipfile.ZipFile(out, "w") as new:
+        for info in original.infolist():
+            part = original.read(info)
+            new.writestr(info, stream if info.filename.endswith("sheet1.bin") else part)
+    limits = ReadLimits(max_cells=10_000)
+    report = only(parse_attachment(out.getvalue(), "any.xlsb", UNIT, limits))
+    if not report.readable:
+        assert report.reason == DAMAGED or report.reason.startswith(
+            ("no table with the columns", "the file is too large to be a report")
+        )
 
 
 # --- .csv, as Excel and other programs save it ------------------------------------------
