@@ -68,6 +68,8 @@ def read_xls(data: bytes, file_name: str, *, max_cells: int) -> RawWorkbook:
 
 
 def _workbook_stream(data: bytes, file_name: str) -> bytes:
+    # xlrd's reader of the OLE container refuses one whose sectors are used twice (a chain
+    # that loops back); calamine's follows such a chain until memory runs out.
     try:
         document = CompDoc(data, logfile=io.StringIO())
         stream = document.get_named_stream("Workbook") or document.get_named_stream("Book")

@@ -183,6 +183,22 @@ def test_an_encrypted_xls_and_a_word_document_say_what_they_are(tmp_path: Path) 
     assert only(parse_attachment(word, "letter.doc", UNIT)).reason == WORD
 
 
+def test_an_xls_whose_sector_chain_loops_is_damaged_not_read(tmp_path: Path) -> None:
+    """An OLE file whose directory's chain of sectors leads back to itself: calamine's
+    reader of the container would follow it until memory ran out and the process ended
+    (found by the fuzzer); the container is checked first and the file refused."""
+    book = xlwt.Workbook()
+    book.add_sheet("Sheet1").write(0, 0, "x")
+    book.save(str(tmp_path / "loop.xls"))
+    data = bytearray((tmp_path / "loop.xls").read_bytes())
+    directory = struct.unpack_from("<I", data, 0x30)[0]  # the directory's first sector
+    allocation = struct.unpack_from("<I", data, 0x4C)[0]  # the first sector of the FAT
+    sector_size = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    struct.pack_into("<I", data, sector_size * (allocation + 1) + 4 * directory, directory)
+
+    assert only(parse_attachment(bytes(data), "loop.xls", UNIT)).reason == DAMAGED
+
+
 # --- .xlsb, the records Excel writes for a binary workbook --------------------------------
 
 XLSB_ROWS: dict[int, list[str | float | None]] = {
