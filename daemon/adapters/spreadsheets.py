@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass, replace
 from io import BytesIO
+from typing import Protocol
 
 from daemon.adapters.spreadsheet_csv import NOT_A_SPREADSHEET, read_csv
 from daemon.adapters.spreadsheet_ods import ODS_MIMETYPE, read_ods
@@ -84,6 +85,12 @@ _UTF8_NAME_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 
 Outcome = RawWorkbook | UnreadableFile
+
+
+class PackageReader(Protocol):
+    def __call__(
+        self, data: bytes, file_name: str, *, max_cells: int, max_uncompressed_bytes: int
+    ) -> RawWorkbook: ...
 
 
 def read_attachment(
@@ -184,30 +191,11 @@ def _read_zip(
         raise UnreadableFile(file_name, DAMAGED) from exc
     with archive:
         names = archive.namelist()
-        if "xl/workbook.bin" in names:
+        reader = _package_reader(archive, names)
+        if reader is not None:
             _spend(budget, archive.infolist(), file_name, limits)
             return [
-                read_xlsb(
-                    data,
-                    file_name,
-                    max_cells=limits.max_cells,
-                    max_uncompressed_bytes=limits.max_uncompressed_bytes,
-                )
-            ]
-        if any(name.startswith("xl/") for name in names):
-            _spend(budget, archive.infolist(), file_name, limits)
-            return [
-                read_xlsx(
-                    data,
-                    file_name,
-                    max_cells=limits.max_cells,
-                    max_uncompressed_bytes=limits.max_uncompressed_bytes,
-                )
-            ]
-        if _mimetype(archive) == ODS_MIMETYPE:
-            _spend(budget, archive.infolist(), file_name, limits)
-            return [
-                read_ods(
+                reader(
                     data,
                     file_name,
                     max_cells=limits.max_cells,
@@ -222,6 +210,17 @@ def _read_zip(
         if depth >= MAX_ARCHIVE_DEPTH:
             raise UnreadableFile(file_name, NESTED_TOO_DEEP)
         return _read_archive(archive, file_name, limits, budget, depth + 1)
+
+
+def _package_reader(archive: zipfile.ZipFile, names: list[str]) -> PackageReader | None:
+    """The reader of a zip package that is a workbook: .xlsb, .xlsx (or .xlsm), .ods."""
+    if "xl/workbook.bin" in names:
+        return read_xlsb
+    if any(name.startswith("xl/") for name in names):
+        return read_xlsx
+    if _mimetype(archive) == ODS_MIMETYPE:
+        return read_ods
+    return None
 
 
 def _spend(

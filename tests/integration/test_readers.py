@@ -126,26 +126,30 @@ def test_an_xls_file_is_read_with_rows_numbered_as_excel_shows_them(tmp_path: Pa
     assert first.hidden_columns == frozenset({7})
 
 
+def north_officers(file: str) -> list[OfficerRow]:
+    """The officers of the North report, read from `file`: row 7 is hidden."""
+    return [
+        officer(
+            file, "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210",
+            "r.selvam@example.gov.in",
+        ),
+        officer(
+            file, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"
+        ),
+        officer(
+            file, "Division I", 8, "04126", "M. Rani", "Tax Assistant", "9443012345",
+            "rani@gmail.example.com",
+        ),
+    ]  # fmt: skip
+
+
 def test_an_xls_report_gives_its_officers_row_by_row(tmp_path: Path) -> None:
     report = only(parse_attachment(xls_report(tmp_path / "North.xls"), "North.xls", UNIT))
 
     assert report.readable
     assert report.sheets_used == ("Division I",)
     assert report.header_rows == {"Division I": 4}
-    north = "North.xls"
-    assert list(report.rows) == [
-        officer(
-            north, "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210",
-            "r.selvam@example.gov.in",
-        ),
-        officer(
-            north, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"
-        ),
-        officer(
-            north, "Division I", 8, "04126", "M. Rani", "Tax Assistant", "9443012345",
-            "rani@gmail.example.com",
-        ),
-    ]  # fmt: skip
+    assert list(report.rows) == north_officers("North.xls")
     assert [p.describe() for p in report.problems] == [
         "North.xls, sheet 'Division I', row 6, Contact No '98765': a mobile number has 10 digits"
     ]
@@ -240,20 +244,7 @@ def test_an_xlsb_report_gives_its_officers_row_by_row() -> None:
 
     assert report.readable
     assert report.header_rows == {"Division I": 4}
-    north = "North.xlsb"
-    assert list(report.rows) == [
-        officer(
-            north, "Division I", 5, "40123", "R. Selvam", "Superintendent", "9876543210",
-            "r.selvam@example.gov.in",
-        ),
-        officer(
-            north, "Division I", 6, "40124", "K. Priya", "Inspector", None, "k.priya@example.gov.in"
-        ),
-        officer(
-            north, "Division I", 8, "04126", "M. Rani", "Tax Assistant", "9443012345",
-            "rani@gmail.example.com",
-        ),
-    ]  # fmt: skip
+    assert list(report.rows) == north_officers("North.xlsb")
     assert [p.describe() for p in report.problems] == [
         "North.xlsb, sheet 'Division I', row 6, Contact No '98765': a mobile number has 10 digits"
     ]
