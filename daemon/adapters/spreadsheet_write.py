@@ -8,7 +8,6 @@ are dropped, so unit input can never run or break anything in this file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from daemon.adapters.files import write_atomically
+from daemon.core.clock import moment_or
 from daemon.core.consolidate import Consolidation
 from daemon.errors import StorageError
 
@@ -69,10 +69,6 @@ def _widths(ws: Any, widths: Sequence[int]) -> None:
         ws.column_dimensions[chr(ord("A") + index)].width = width
 
 
-def _local(value: datetime | None, tz: Any) -> str:
-    return value.astimezone(tz).strftime("%d.%m.%Y %H:%M") if value else ""
-
-
 def consolidation_bytes(report: Consolidation, tz: Any) -> bytes:
     """The workbook as bytes, to attach to a mail."""
     out = BytesIO()
@@ -119,7 +115,7 @@ def _workbook(report: Consolidation, tz: Any) -> Workbook:
                     unit.strength,
                     unit.completed,
                     unit.compliance_pct,
-                    _local(unit.last_report_at, tz) or "not reported",
+                    moment_or(unit.last_report_at, tz, "") or "not reported",
                     unit.problems,
                 ],
             )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from daemon.adapters.http_status import ServiceFigures
 from daemon.bootstrap import App
+from daemon.core.clock import moment
 from daemon.errors import AnupalanError
 from daemon.services.health import poll_health
 
@@ -50,8 +51,9 @@ def check_health(app: App, now: datetime, look_in_mailbox: bool = True) -> Healt
     if poll.last_ok_at is None:
         reasons.append("the mailbox has never been read")
     elif now - poll.last_ok_at > limit:
+        last_read = moment(poll.last_ok_at, config.zone.tzinfo)
         reasons.append(
-            f"the mailbox was last read at {poll.last_ok_at:%d.%m.%Y %H:%M}, more than "
+            f"the mailbox was last read at {last_read}, more than "
             f"{config.service.health_poll_intervals} poll intervals ago: is the service running?"
         )
 

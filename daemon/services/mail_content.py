@@ -12,7 +12,7 @@ import functools
 import hashlib
 import shlex
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from daemon.adapters.store_sql import MailRecord, MessageRecord
 from daemon.adapters.templates import RenderedMail
 from daemon.config import Campaign, Config, Unit
+from daemon.core.clock import day, local_day, moment
 from daemon.core.compliance import completed_officers, percent
 from daemon.core.consolidate import Consolidation, ExceptionRow
 from daemon.core.corrections import Correction
@@ -30,16 +31,6 @@ from daemon.services.status import CampaignStatus
 
 MAX_PROBLEMS_LISTED = 50
 BAR_WIDTH = 200  # pixels of a full compliance bar in the digest
-
-
-def day(value: date | datetime, tz: ZoneInfo | None = None) -> str:
-    if isinstance(value, datetime) and tz is not None:
-        value = value.astimezone(tz)
-    return value.strftime("%d.%m.%Y")
-
-
-def moment(value: datetime, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
 def base_context(config: Config, campaign: Campaign) -> dict[str, Any]:
@@ -90,7 +81,7 @@ def _when_sent(config: Config, campaign: Campaign, message: MessageRecord) -> di
     tz = config.zone.tzinfo
     return {
         "sent_on": moment(message.sent_at or message.received_at, tz),
-        "overdue": message.received_at.astimezone(tz).date() > campaign.unit_deadline,
+        "overdue": local_day(message.received_at, tz) > campaign.unit_deadline,
     }
 
 
@@ -120,7 +111,7 @@ def reminder_context(
     return {
         **base_context(config, campaign),
         "unit": {"id": unit.id, "name": unit.name},
-        "days_left": (campaign.unit_deadline - now.astimezone(tz).date()).days,
+        "days_left": (campaign.unit_deadline - local_day(now, tz)).days,
         "reported": standing.reported,
         "completed": standing.completed,
         "strength": standing.strength,
@@ -218,7 +209,7 @@ def digest_context(
                  "at": moment(c.received_at, tz)}
                 for c in corrections
             ],
-            "resend_until": day(resend) if resend and now.astimezone(tz).date() <= resend
+            "resend_until": day(resend) if resend and local_day(now, tz) <= resend
             else None,
         }  # fmt: skip
     return {

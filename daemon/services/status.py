@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.adapters.store_sql import MailRecord, MessageRecord, SqlStore
 from daemon.config import Campaign, Config
+from daemon.core.clock import day, moment_or, stamp
 from daemon.core.compliance import (
     Totals,
     UnitCompliance,
@@ -19,6 +20,8 @@ from daemon.core.compliance import (
 )
 from daemon.core.models import SubmissionSummary
 from daemon.services.health import PollHealth, poll_health
+
+NOT_YET = "-"  # written in `status` where a moment has not come
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,11 @@ def campaign_status(
     )
 
 
-def _iso(value: datetime | None, tz: ZoneInfo) -> str | None:
-    return value.astimezone(tz).isoformat(timespec="seconds") if value else None
-
-
 def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
     """The `status --json` document, exactly as PRODUCT.md fixes it."""
     return {
         "campaign": status.campaign.id,
-        "as_of": _iso(status.as_of, tz),
+        "as_of": stamp(status.as_of, tz),
         "units": [
             {
                 "id": u.unit_id,
@@ -90,7 +89,7 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
                 "reported": u.reported,
                 "completed": u.completed,
                 "compliance_pct": u.compliance_pct,
-                "last_report_at": _iso(u.last_report_at, tz),
+                "last_report_at": stamp(u.last_report_at, tz),
                 "reminders_sent": status.reminders_sent.get(u.unit_id, 0),
                 "problems": u.problems,
             }
@@ -112,12 +111,12 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
             for m in status.needs_review
         ],
         "upstream": {
-            "sent_at": _iso(status.upstream_sent_at, tz),
-            "due_at": _iso(status.upstream_due_at, tz),
+            "sent_at": stamp(status.upstream_sent_at, tz),
+            "due_at": stamp(status.upstream_due_at, tz),
         },
         "mailbox": {
-            "last_read_at": _iso(status.health.last_ok_at, tz),
-            "failing_since": _iso(status.health.failing_since, tz)
+            "last_read_at": stamp(status.health.last_ok_at, tz),
+            "failing_since": stamp(status.health.failing_since, tz)
             if status.health.failing
             else None,
             "error": status.health.last_error,
@@ -135,10 +134,6 @@ def status_json(status: CampaignStatus, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _when(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%d.%m.%Y %H:%M") if value else "-"
-
-
 def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
     """The status as an aligned table for a terminal."""
     c = status.campaign
@@ -149,7 +144,7 @@ def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
             str(u.strength),
             str(u.completed),
             f"{u.compliance_pct:.1f}",
-            _when(u.last_report_at, tz) if u.reported else "not reported",
+            moment_or(u.last_report_at, tz, NOT_YET) if u.reported else "not reported",
             str(status.reminders_sent.get(u.unit_id, 0)),
             str(u.problems),
         ]
@@ -170,7 +165,7 @@ def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
 
     out = [
         f"{c.title} ({c.id})",
-        f"As of {_when(status.as_of, tz)}; units report by {c.unit_deadline:%d.%m.%Y}",
+        f"As of {moment_or(status.as_of, tz, NOT_YET)}; units report by {day(c.unit_deadline)}",
         "",
         line(head),
         line(["-" * w for w in widths]),
@@ -190,16 +185,16 @@ def status_table(status: CampaignStatus, tz: ZoneInfo) -> str:
     if status.health.failing:
         out.append(
             f"THE MAILBOX CANNOT BE READ ({status.health.failures} failed poll(s), last at "
-            f"{_when(status.health.last_error_at, tz)}): {status.health.last_error}"
+            f"{moment_or(status.health.last_error_at, tz, NOT_YET)}): {status.health.last_error}"
         )
     if status.failed_mails:
         out.append(f"Mails that could not be delivered ({len(status.failed_mails)}):")
         for mail in status.failed_mails:
             out.append(f"  {mail.kind} to {', '.join(mail.recipients)}: {mail.last_error}")
     sent = status.upstream_sent_at
-    due = _when(status.upstream_due_at, tz)
+    due = moment_or(status.upstream_due_at, tz, NOT_YET)
     out.append(
-        f"Upstream report: sent {_when(sent, tz)}"
+        f"Upstream report: sent {moment_or(sent, tz, NOT_YET)}"
         if sent
         else f"Upstream report: due {due}, not sent yet"
     )
