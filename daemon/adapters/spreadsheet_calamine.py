@@ -190,11 +190,11 @@ def _raw_sheet(
     # Calamine gives each row from the range's first column: the columns to its left
     # are put back, and any rows above it calamine leaves out, so that a cell keeps its
     # place ("C7" is the third cell of row 7).
-    last = sheet.end if sheet.height else None
-    width = last[1] + 1 if last else 0
+    corner = sheet.end if sheet.height else None  # the range's last cell, 0-based
+    width = corner[1] + 1 if corner else 0
     rows = [_row_values(values, width) for values in sheet.iter_rows()]
-    if last and len(rows) < last[0] + 1:
-        rows[:0] = [[None] * width for _ in range(last[0] + 1 - len(rows))]
+    if corner and len(rows) < corner[0] + 1:
+        rows[:0] = [[None] * width for _ in range(corner[0] + 1 - len(rows))]
     height = len(rows)
     if merges:
         # A merged range reaches as far as the sheet shows it, even past the last value.

@@ -115,7 +115,7 @@ def _workbook(report: Consolidation, tz: Any) -> Workbook:
                     unit.strength,
                     unit.completed,
                     unit.compliance_pct,
-                    moment_or(unit.last_report_at, tz, "") or "not reported",
+                    moment_or(unit.last_report_at, tz, "not reported"),
                     unit.problems,
                 ],
             )

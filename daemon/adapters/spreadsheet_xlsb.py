@@ -16,7 +16,6 @@ read:
 
 from __future__ import annotations
 
-import posixpath
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from io import BytesIO
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from daemon.adapters.spreadsheet_calamine import (
     ARCHIVE_ERRORS,
@@ -37,6 +35,7 @@ from daemon.adapters.spreadsheet_calamine import (
     read_with_calamine,
     too_many_cells,
 )
+from daemon.adapters.spreadsheet_xlsx import workbook_targets
 from daemon.core.models import RawWorkbook
 from daemon.errors import UnreadableFile
 
@@ -51,7 +50,6 @@ _ROW_HIDDEN = 0x1000  # fDyZero, in the row header's flags
 _COLUMN_HIDDEN = 0x0001  # fHidden, in the column information's flags
 _MAX_COLUMNS = 16384
 
-_PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # What a damaged package raises: zipfile's errors, a missing part, a part that is not XML.
 _DAMAGED_PACKAGE = (*ARCHIVE_ERRORS, KeyError, ParseError, DefusedXmlException)
 
@@ -178,12 +176,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[str | None]:
     its relationship.
     """
     stream = archive.read("xl/workbook.bin")
-    rels = fromstring(archive.read("xl/_rels/workbook.bin.rels"))
-    targets = {}
-    for rel in rels.iter(f"{{{_PACKAGE_REL_NS}}}Relationship"):
-        target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        targets[rel.get("Id")] = posixpath.normpath(path)
+    targets = workbook_targets(archive.read("xl/_rels/workbook.bin.rels"))
     parts: list[str | None] = []
     for kind, start, end in _records(stream):
         if kind == _BUNDLE_SHEET and end - start >= 12:

@@ -49,6 +49,7 @@ __all__ = [
     "PASSWORD_PROTECTED",
     "read_xlsx",
     "too_many_cells",
+    "workbook_targets",
 ]
 
 NOT_XLSX = "this file is not an Excel .xlsx workbook; please send the report as .xlsx"
@@ -62,7 +63,7 @@ _ENCRYPTION_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".
 _XML_PARTS = (".xml", ".rels", ".vml")
 _DOCTYPE = b"<!DOCTYPE"
 _WIDE_DOCTYPES = tuple(
-    "<!DOCTYPE".encode(encoding)
+    _DOCTYPE.decode().encode(encoding)
     for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
 _MERGE_REF = re.compile(
@@ -272,15 +273,24 @@ def _sheet_parts(archive: zipfile.ZipFile, names: set[str]) -> list[str | None]:
         return []
     try:
         workbook = fromstring(archive.read(workbook_part))
-        rels = fromstring(archive.read(rels_part))
+        targets = workbook_targets(archive.read(rels_part))
     except (ParseError, DefusedXmlException):
         return []
-    targets = {}
-    for rel in rels.iter(f"{{{_PACKAGE_REL_NS}}}Relationship"):
-        target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        targets[rel.get("Id")] = posixpath.normpath(path)
     return [
         targets.get(sheet.get(f"{{{_REL_NS}}}id"))
         for sheet in workbook.iter(f"{{{_MAIN_NS}}}sheet")
     ]
+
+
+def workbook_targets(rels_xml: bytes) -> dict[str | None, str]:
+    """The part each of the workbook's relationships points to, by its id, as a path in
+    the package ("worksheets/sheet1.xml" is "xl/worksheets/sheet1.xml").
+
+    Raises ParseError or DefusedXmlException when the relationships are not XML.
+    """
+    targets = {}
+    for rel in fromstring(rels_xml).iter(f"{{{_PACKAGE_REL_NS}}}Relationship"):
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        targets[rel.get("Id")] = posixpath.normpath(path)
+    return targets
